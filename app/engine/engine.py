@@ -1,0 +1,186 @@
+"""The scheduling engine: partitions in, actions out, driven by a clock.
+
+Pure logic, shared by the Kafka and the mini modes: no I/O, no threads, no Kafka or HTTP
+imports. The host feeds it records and load boundaries, calls ``due()`` when the next due time
+comes, executes the actions it drains, and reports deliveries that failed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from app.engine.clock import Clock
+from app.engine.events import Action, Event, Fire, Observer
+from app.engine.partition import PartitionState
+from app.engine.queue import DueQueue, Entry
+from app.engine.schedule import RecordLike, Rules, Schedule, classify
+
+TopicPartition = tuple[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class EngineSettings:
+    rules: Rules
+    grace_seconds: int = 0
+    """How far in the past a live schedule may be due and still fire (the current second
+    always may)."""
+    since_delta_days: int = 0
+    """Missed schedules fire if due after the start of today plus this many days (<= 0)."""
+    timezone: str = "UTC"
+
+
+class Engine:
+    def __init__(self, settings: EngineSettings, clock: Clock, observer: Observer) -> None:
+        self.settings = settings
+        self.grace_ms = settings.grace_seconds * 1000
+        self._clock = clock
+        self._observer = observer
+        self._zone = ZoneInfo(settings.timezone)
+        self._queue = DueQueue()
+        self._by_serial: dict[int, PartitionState] = {}
+        self._by_tp: dict[TopicPartition, PartitionState] = {}
+        self._next_serial = 0
+        self._outbox: list[Action] = []
+
+    # -- what a partition needs (the Host protocol) --------------------------------------
+
+    def now_ms(self) -> int:
+        return self._clock.now_ms()
+
+    def emit(self, action: Action) -> None:
+        self._outbox.append(action)
+
+    def count(self, event: Event, n: int = 1) -> None:
+        if n:
+            self._observer.count(event, n)
+
+    def plan(self, state: PartitionState, schedule: Schedule, at_ms: int) -> None:
+        self._queue.push(at_ms, schedule.version, state.serial, schedule.id)
+
+    # -- partitions ----------------------------------------------------------------------
+
+    def assign(self, topic: str, partition: int) -> None:
+        """Start loading a partition; its records are applied without firing until
+        ``finish_load``."""
+        self._next_serial += 1
+        state = PartitionState(topic, partition, self._next_serial)
+        self.revoke(topic, partition)
+        self._by_tp[(topic, partition)] = state
+        self._by_serial[state.serial] = state
+
+    def revoke(self, topic: str, partition: int) -> int:
+        """Forget a partition; nothing it planned fires. Returns how many it held."""
+        state = self._by_tp.pop((topic, partition), None)
+        if state is None:
+            return 0
+        del self._by_serial[state.serial]
+        return len(state.held)
+
+    def finish_load(self, topic: str, partition: int) -> None:
+        state = self._by_tp.get((topic, partition))
+        if state is not None and state.loading:
+            state.finish_load(self, self.window_start_ms())
+            self._compact_if_stale()
+
+    def window_start_ms(self) -> int:
+        """Start of today in the configured zone, moved by ``since_delta_days``."""
+        today = datetime.fromtimestamp(self.now_ms() / 1000, self._zone).date()
+        day = today + timedelta(days=self.settings.since_delta_days)
+        return int(datetime.combine(day, time(0), tzinfo=self._zone).timestamp() * 1000)
+
+    def assigned(self) -> list[TopicPartition]:
+        return list(self._by_tp)
+
+    def is_loading(self, topic: str, partition: int) -> bool:
+        state = self._by_tp.get((topic, partition))
+        return state is not None and state.loading
+
+    @property
+    def loading_count(self) -> int:
+        return sum(state.loading for state in self._by_tp.values())
+
+    # -- records and time ----------------------------------------------------------------
+
+    def apply(self, record: RecordLike) -> None:
+        topic, partition = record.topic(), record.partition()
+        state = self._by_tp.get((topic or "", partition or 0))
+        if state is not None:
+            state.apply(record, classify(record, self.settings.rules), self)
+
+    def due(self, limit: int = 10_000) -> None:
+        """Fire what is due now, earliest first, at most ``limit`` schedules."""
+        now = self.now_ms()
+        fired = 0
+        for entry in self._queue.pop_due(now):
+            found = self._live(entry)
+            if found is None:
+                continue
+            state, schedule = found
+            del state.held[schedule.id]
+            state.inflight[schedule.id] = schedule.version
+            missed = state.loaded_at_ms is not None and schedule.due_ms < state.loaded_at_ms
+            self._outbox.append(Fire(schedule, missed))
+            fired += 1
+            if fired >= limit:
+                break
+
+    def next_due_ms(self) -> int | None:
+        return self._queue.next_ms()
+
+    def drain(self) -> list[Action]:
+        actions, self._outbox = self._outbox, []
+        return actions
+
+    def retry_later(self, schedule: Schedule, at_ms: int) -> None:
+        """A fire that failed for a passing reason: plan it again unless it changed since."""
+        state = self._by_tp.get((schedule.topic, schedule.partition))
+        if state is None or state.inflight.get(schedule.id) != schedule.version:
+            return
+        del state.inflight[schedule.id]
+        if schedule.id not in state.held:
+            state.held[schedule.id] = schedule
+            self.plan(state, schedule, at_ms)
+
+    def give_up(self, schedule: Schedule) -> None:
+        """A fire that cannot succeed and was not tombstoned: it stays in its topic."""
+        state = self._by_tp.get((schedule.topic, schedule.partition))
+        if state is not None and state.inflight.get(schedule.id) == schedule.version:
+            del state.inflight[schedule.id]
+
+    # -- reading -------------------------------------------------------------------------
+
+    def pending(self) -> Iterator[Schedule]:
+        """Schedules held by loaded partitions, in no particular order."""
+        for state in list(self._by_tp.values()):
+            if not state.loading:
+                yield from list(state.held.values())
+
+    @property
+    def pending_count(self) -> int:
+        return sum(len(s.held) for s in self._by_tp.values() if not s.loading)
+
+    def get(self, key: bytes) -> Schedule | None:
+        for state in self._by_tp.values():
+            if not state.loading and key in state.held:
+                return state.held[key]
+        return None
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _live(self, entry: Entry) -> tuple[PartitionState, Schedule] | None:
+        _, version, serial, key = entry
+        state = self._by_serial.get(serial)
+        if state is None:
+            return None
+        schedule = state.held.get(key)
+        if schedule is None or schedule.version != version:
+            return None
+        return state, schedule
+
+    def _compact_if_stale(self) -> None:
+        held = sum(len(s.held) for s in self._by_serial.values())
+        if len(self._queue) > 2 * held + 1024:
+            self._queue.compact(lambda entry: self._live(entry) is not None)

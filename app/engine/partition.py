@@ -1,0 +1,187 @@
+"""The state of one assigned schedules partition.
+
+Invariant: once loaded, what a partition holds equals what a fresh replay of its log gives:
+the same key replaces, a null value deletes, an invalid record cancels the key. The scheduler
+writes into the log too (tombstones of fired or invalid versions, rewrites), so each of its
+records names the version it is about; a replay can then tell "delete the version that fired"
+from "delete whatever is there", and an update written between a trigger and its tombstone
+survives.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from app.engine.events import Action, Event, Fire, Reject, Rewrite, Tombstone
+from app.engine.schedule import Deletion, Invalid, RecordLike, Schedule
+
+_DELETED = -1
+
+
+class Host(Protocol):
+    """What a partition needs from the engine that owns it."""
+
+    grace_ms: int
+
+    def now_ms(self) -> int: ...
+    def emit(self, action: Action) -> None: ...
+    def count(self, event: Event, n: int = 1) -> None: ...
+    def plan(self, state: PartitionState, schedule: Schedule, at_ms: int) -> None: ...
+
+
+class PartitionState:
+    __slots__ = (
+        "_load_rejects",
+        "_load_rewrites",
+        "held",
+        "inflight",
+        "loaded_at_ms",
+        "partition",
+        "rewriting",
+        "serial",
+        "topic",
+    )
+
+    def __init__(self, topic: str, partition: int, serial: int) -> None:
+        self.topic = topic
+        self.partition = partition
+        self.serial = serial
+        """Unique per assignment, so that nothing planned under a revoked assignment fires
+        after the partition comes back."""
+        self.loaded_at_ms: int | None = None
+        self.held: dict[bytes, Schedule] = {}
+        self.inflight: dict[bytes, int] = {}
+        """Key -> version fired whose tombstone has not been read back yet."""
+        self.rewriting: dict[bytes, int] = {}
+        """Key -> version rewritten and not read back yet (``_DELETED`` if a user deleted the
+        key in between)."""
+        self._load_rejects: dict[bytes, tuple[RecordLike, str]] = {}
+        self._load_rewrites: set[bytes] = set()
+
+    @property
+    def loading(self) -> bool:
+        return self.loaded_at_ms is None
+
+    def apply(self, record: RecordLike, parsed: Schedule | Deletion | Invalid, host: Host) -> None:
+        key = record.key()
+        if key is None:
+            if isinstance(parsed, Invalid) and not self.loading:
+                host.count(Event.INVALID)
+            return
+        if isinstance(parsed, Schedule):
+            if parsed.version != parsed.offset:
+                self._apply_rewrite(key, parsed, host)
+            else:
+                self._apply_schedule(key, parsed, record, host)
+        elif isinstance(parsed, Deletion):
+            if parsed.tombstone_of is None:
+                self._apply_user_delete(key, host)
+            else:
+                self._apply_own_tombstone(key, parsed.tombstone_of, host)
+        else:
+            self._apply_invalid(key, record, parsed.reason, host)
+
+    def _forget_load_marks(self, key: bytes) -> None:
+        if self.loading:
+            self._load_rejects.pop(key, None)
+            self._load_rewrites.discard(key)
+
+    def _apply_schedule(
+        self, key: bytes, schedule: Schedule, record: RecordLike, host: Host
+    ) -> None:
+        self._forget_load_marks(key)
+        if self.loading:
+            self.held[key] = schedule
+            return
+        now = host.now_ms()
+        if schedule.due_ms > now:
+            self.held[key] = schedule
+            host.plan(self, schedule, schedule.due_ms)
+            host.count(Event.PLANNED)
+        elif schedule.due_ms // 1000 >= now // 1000 - host.grace_ms // 1000:
+            self.held.pop(key, None)
+            self.inflight[key] = schedule.version
+            host.emit(Fire(schedule, missed=False))
+        else:
+            self.held.pop(key, None)
+            reason = f"due time {schedule.due_ms / 1000:.3f} is past (now {now / 1000:.3f})"
+            host.emit(Reject(record, reason))
+            host.count(Event.INVALID)
+
+    def _apply_rewrite(self, key: bytes, schedule: Schedule, host: Host) -> None:
+        """A schedule the scheduler wrote again: the same version at a new offset."""
+        deleted = self.rewriting.pop(key, None) == _DELETED
+        held = self.held.get(key)
+        if held is not None and held.version == schedule.version:
+            self.held[key] = schedule
+            self._forget_load_marks(key)
+        elif held is not None:
+            self._keep_last(key, held, host)
+        elif self.inflight.get(key, _DELETED) >= schedule.version:
+            return
+        elif deleted:
+            host.emit(Tombstone(self.topic, self.partition, key, schedule.version))
+        else:
+            # The versions before it were compacted away: it is the schedule now.
+            self.held[key] = schedule
+            if not self.loading:
+                host.plan(self, schedule, schedule.due_ms)
+
+    def _apply_user_delete(self, key: bytes, host: Host) -> None:
+        self.held.pop(key, None)
+        self._forget_load_marks(key)
+        if key in self.rewriting:
+            self.rewriting[key] = _DELETED
+        if not self.loading:
+            host.count(Event.DELETED)
+
+    def _apply_own_tombstone(self, key: bytes, version: int, host: Host) -> None:
+        if self.inflight.get(key, version + 1) <= version:
+            del self.inflight[key]
+        reject = self._load_rejects.get(key)
+        if reject is not None and (reject[0].offset() or 0) <= version:
+            del self._load_rejects[key]
+        held = self.held.get(key)
+        if held is None or held.version <= version:
+            self.held.pop(key, None)
+            self._load_rewrites.discard(key)
+        else:
+            self._keep_last(key, held, host)
+
+    def _apply_invalid(self, key: bytes, record: RecordLike, reason: str, host: Host) -> None:
+        self.held.pop(key, None)
+        if self.loading:
+            self._load_rewrites.discard(key)
+            self._load_rejects[key] = (record, reason)
+        else:
+            host.emit(Reject(record, reason))
+            host.count(Event.INVALID)
+
+    def _keep_last(self, key: bytes, held: Schedule, host: Host) -> None:
+        """The log now ends with a record older than the held version: write it again."""
+        if self.loading:
+            self._load_rewrites.add(key)
+        else:
+            self.rewriting[key] = held.version
+            host.emit(Rewrite(held))
+
+    def finish_load(self, host: Host, window_start_ms: int) -> None:
+        """Decide what the loaded log means: reject, rewrite, skip or plan each key."""
+        now = host.now_ms()
+        self.loaded_at_ms = now
+        for record, reason in self._load_rejects.values():
+            host.emit(Reject(record, reason))
+        host.count(Event.INVALID, len(self._load_rejects))
+        for key in self._load_rewrites:
+            self._keep_last(key, self.held[key], host)
+        self._load_rejects.clear()
+        self._load_rewrites.clear()
+        skipped = [key for key, s in self.held.items() if s.due_ms < window_start_ms]
+        for key in skipped:
+            del self.held[key]
+        host.count(Event.SKIPPED, len(skipped))
+        planned = 0
+        for schedule in self.held.values():
+            host.plan(self, schedule, schedule.due_ms)
+            planned += schedule.due_ms > now
+        host.count(Event.PLANNED, planned)
