@@ -1,0 +1,92 @@
+"""Command line: ``python -m app`` (or ``kafka-message-scheduler``) runs the scheduler."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import threading
+
+import uvicorn
+from prometheus_client import start_http_server
+
+from app import __version__
+from app.api import create_app
+from app.config import ConfigError, Settings
+from app.kafka.runner import KafkaScheduler
+
+ENVIRONMENT_HELP = """\
+configuration (environment variables, defaults in brackets):
+  BOOTSTRAP_SERVERS        Kafka bootstrap servers [localhost:9092]
+  SCHEDULES_TOPICS         comma-separated schedules topics [schedules]
+  HISTORY_TOPIC            copy of every fired schedule [history]
+  GROUP_ID                 consumer group of the instances [scheduler-cg]
+  SINCE_DELTA              days back (<= 0) a missed schedule still fires [0]
+  SCHEDULE_GRACE_INTERVAL  seconds a live schedule may be late and still fire [0]
+  SESSION_TIMEOUT          consumer session timeout, ms [6000]
+  SERVER_ADDR              REST API address, ':PORT' or 'HOST:PORT' [:8000]
+  METRICS_ADDR             Prometheus /metrics address (or METRICS_HTTP_ADDR) [:8001]
+  DEAD_LETTER_TOPIC        where undeliverable and invalid schedules go [off]
+  TIMEZONE                 zone of the day boundary for SINCE_DELTA [UTC]
+  CONFIGURATION_FILE       YAML with librdkafka properties under
+                           kafka.{common,producer,consumer}.configuration
+  LOG_LEVEL                debug, info, warning, error [info]
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kafka-message-scheduler",
+        description="Sends Kafka records to their target topic at the time they name.",
+        epilog=ENVIRONMENT_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=__version__)
+    return parser
+
+
+def serve(settings: Settings) -> int:
+    """Run the Kafka scheduler with its REST API and metrics until SIGTERM or SIGINT."""
+    scheduler = KafkaScheduler(settings)
+    metrics_server, _ = start_http_server(
+        settings.metrics_addr.port, settings.metrics_addr.host, scheduler.metrics.registry
+    )
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(scheduler),
+            host=settings.server_addr.host,
+            port=settings.server_addr.port,
+            log_level=settings.log_level,
+        )
+    )
+    scheduler.start()
+
+    def stop_when_loop_dies() -> None:
+        scheduler.join()
+        server.should_exit = True
+
+    threading.Thread(target=stop_when_loop_dies, daemon=True).start()
+    try:
+        server.run()
+    finally:
+        scheduler.close()
+        metrics_server.shutdown()
+    return 1 if scheduler.failure is not None else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    _parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+    except ConfigError as error:
+        print(f"kafka-message-scheduler: configuration error: {error}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    return serve(settings)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,136 @@
+"""The Kafka scheduler as one object: start it, close it, or use it as a context manager.
+
+One thread runs the loop: consume a batch, apply it, fire what is due, write. Waiting in
+``consume`` until the next due time is what gives millisecond timing without a timer per
+schedule. The lock only guards the engine against the HTTP API's readers.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from types import TracebackType
+
+from app.config import Settings
+from app.engine import Clock, Engine, EngineSettings, Rules, Schedule, SystemClock
+from app.kafka.consumer import ScheduleConsumer
+from app.kafka.writer import ActionWriter
+from app.metrics import Metrics
+
+log = logging.getLogger(__name__)
+
+IDLE_WAIT_S = 0.1
+ACK_WAIT_S = 0.005
+FLUSH_TIMEOUT_S = 10.0
+
+
+def engine_settings(settings: Settings) -> EngineSettings:
+    return EngineSettings(
+        rules=Rules(frozenset(settings.schedules_topics), settings.history_topic),
+        grace_seconds=settings.schedule_grace_interval,
+        since_delta_days=settings.since_delta,
+        timezone=settings.timezone,
+    )
+
+
+class KafkaScheduler:
+    def __init__(
+        self,
+        settings: Settings,
+        metrics: Metrics | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self.settings = settings
+        self.metrics = metrics or Metrics()
+        self.clock = clock or SystemClock()
+        self.lock = threading.Lock()
+        self.engine = Engine(engine_settings(settings), self.clock, self.metrics)
+        self.metrics.track(self._pending_count, self._loading_count)
+        self._writer = ActionWriter(settings, self.engine, self.metrics)
+        self._consumer = ScheduleConsumer(settings, self.engine, self.lock, self._flush)
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.last_loop_ms = 0
+        """When the loop last went round: the liveness probe reads it."""
+        self.failure: BaseException | None = None
+
+    @classmethod
+    def from_env(cls) -> KafkaScheduler:
+        return cls(Settings.from_env())
+
+    def start(self) -> None:
+        self._consumer.subscribe()
+        self._thread = threading.Thread(target=self._run, name="scheduler-loop", daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        """Stop firing, finish every write started, leave the group."""
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        self._flush()
+        self._consumer.close()
+        self._flush()
+
+    def join(self) -> None:
+        """Wait until the loop ends: after ``close()`` or a fatal error."""
+        thread = self._thread
+        if thread is not None:
+            thread.join()
+
+    def is_alive(self) -> bool:
+        """The loop is running and went round within the last second."""
+        running = self._thread is not None and self._thread.is_alive()
+        return running and self.clock.now_ms() - self.last_loop_ms < 1000
+
+    def schedules(self) -> list[Schedule]:
+        with self.lock:
+            return list(self.engine.pending())
+
+    def __enter__(self) -> KafkaScheduler:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _run(self) -> None:
+        engine, writer, consumer, clock = self.engine, self._writer, self._consumer, self.clock
+        try:
+            while not self._stopping.is_set():
+                now = clock.now_ms()
+                self.last_loop_ms = now
+                wait = ACK_WAIT_S if len(writer.producer) else IDLE_WAIT_S
+                next_due = engine.next_due_ms()
+                if next_due is not None:
+                    wait = max(0.0, min(wait, (next_due - now) / 1000))
+                messages = consumer.consume(wait)
+                with self.lock:
+                    consumer.apply(messages)
+                    engine.due()
+                    writer.execute(engine.drain())
+                    writer.poll(0)
+        except BaseException as error:
+            self.failure = error
+            log.exception("scheduler loop stopped")
+            raise
+
+    def _flush(self) -> None:
+        with self.lock:
+            remaining = self._writer.flush(FLUSH_TIMEOUT_S)
+        if remaining:
+            log.error("%d writes still unacknowledged after %.0f s", remaining, FLUSH_TIMEOUT_S)
+
+    def _pending_count(self) -> int:
+        with self.lock:
+            return self.engine.pending_count
+
+    def _loading_count(self) -> int:
+        with self.lock:
+            return self.engine.loading_count
