@@ -1,0 +1,41 @@
+# The two commands a newcomer types: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: test run lint typecheck unit integration kafka-fetch clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Reinstall whenever the project's metadata changes.
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+kafka-fetch: $(STAMP)
+	$(BIN)/python -m tools.kafka fetch
+
+lint: $(STAMP)
+	$(BIN)/ruff check app tools tests
+	$(BIN)/ruff format --check app tools tests
+
+typecheck: $(STAMP)
+	$(BIN)/mypy --strict app tools
+
+unit: $(STAMP)
+	$(BIN)/pytest tests/unit -q
+
+integration: $(STAMP) kafka-fetch
+	$(BIN)/pytest tests/integration tests/e2e -q
+
+test: lint typecheck kafka-fetch
+	$(BIN)/pytest -q --durations=10
+
+run: $(STAMP) kafka-fetch
+	$(BIN)/python -m tools.run_local
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
