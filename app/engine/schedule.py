@@ -129,14 +129,19 @@ def classify(record: RecordLike, rules: Rules) -> Schedule | Deletion | Invalid:
         list(raw_headers.items()) if isinstance(raw_headers, dict) else raw_headers or []
     )
     epoch = target_topic = target_key = tombstone_of = rewrite_of = None
-    seen_target_key = False
+    seen: set[str] = set()  # the first occurrence of an input header wins, even a null one
     for name, value in headers:
+        if name in seen:
+            continue
         if name == EPOCH:
-            epoch = epoch if epoch is not None else _as_bytes(value)
+            seen.add(name)
+            epoch = _as_bytes(value)
         elif name == TARGET_TOPIC:
-            target_topic = target_topic if target_topic is not None else _as_bytes(value)
-        elif name == TARGET_KEY and not seen_target_key:
-            seen_target_key, target_key = True, _as_bytes(value)
+            seen.add(name)
+            target_topic = _as_bytes(value)
+        elif name == TARGET_KEY:
+            seen.add(name)
+            target_key = _as_bytes(value)
         elif name == TOMBSTONE_OF:
             tombstone_of = _int_header(value)
         elif name == REWRITE_OF:
