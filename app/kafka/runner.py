@@ -53,6 +53,7 @@ class KafkaScheduler:
         self.last_loop_ms = 0
         """When the loop last went round: the liveness probe reads it."""
         self.failure: BaseException | None = None
+        self._closed = False
 
     @classmethod
     def from_env(cls) -> KafkaScheduler:
@@ -64,7 +65,10 @@ class KafkaScheduler:
         self._thread.start()
 
     def close(self) -> None:
-        """Stop firing, finish every write started, leave the group."""
+        """Stop firing, finish every write started, leave the group. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
         self._stopping.set()
         if self._thread is not None:
             self._thread.join()
@@ -83,6 +87,12 @@ class KafkaScheduler:
         """The loop is running and went round within the last second."""
         running = self._thread is not None and self._thread.is_alive()
         return running and self.clock.now_ms() - self.last_loop_ms < 1000
+
+    def loaded_partitions(self) -> list[tuple[str, int]]:
+        """Assigned partitions whose load has finished."""
+        with self.lock:
+            engine = self.engine
+            return [tp for tp in engine.assigned() if not engine.is_loading(*tp)]
 
     def schedules(self) -> list[Schedule]:
         with self.lock:

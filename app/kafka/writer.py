@@ -33,6 +33,8 @@ def producer_config(settings: Settings) -> dict[str, str | int | float | bool]:
         "enable.idempotence": True,
         "linger.ms": 5,
         "message.timeout.ms": 30_000,
+        # A target topic that does not exist fails in seconds, not after the message timeout.
+        "topic.metadata.propagation.max.ms": 5_000,
         "partitioner": "murmur2_random",
         **settings.producer_config(),
     }

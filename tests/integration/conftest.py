@@ -1,0 +1,65 @@
+"""Fixtures that run the Kafka scheduler in-process against the session's real broker."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from app.config import Settings
+from app.kafka.runner import KafkaScheduler
+from tests.integration.kafka_io import wait_for
+
+
+@dataclass(frozen=True)
+class Topics:
+    bootstrap: str
+    schedules: str
+    history: str
+    target: str
+    partitions: int
+
+
+@pytest.fixture
+def topics(kafka_broker: Any, topic_factory: Callable[..., str]) -> Topics:
+    """A compacted 3-partition schedules topic, a history topic and a target topic."""
+    return Topics(
+        bootstrap=kafka_broker.bootstrap_servers,
+        schedules=topic_factory(partitions=3, compacted=True, prefix="schedules"),
+        history=topic_factory(prefix="history"),
+        target=topic_factory(prefix="target"),
+        partitions=3,
+    )
+
+
+StartScheduler = Callable[..., KafkaScheduler]
+
+
+@pytest.fixture
+def start_scheduler(topics: Topics, group_id: str) -> Iterator[StartScheduler]:
+    """Start a scheduler on ``topics`` (environment overrides as keyword arguments) and wait
+    until it has loaded ``expect_partitions`` partitions (all of them by default)."""
+    started: list[KafkaScheduler] = []
+
+    def start(expect_partitions: int | None = None, **env: str) -> KafkaScheduler:
+        settings = Settings.from_env(
+            {
+                "BOOTSTRAP_SERVERS": topics.bootstrap,
+                "SCHEDULES_TOPICS": topics.schedules,
+                "HISTORY_TOPIC": topics.history,
+                "GROUP_ID": group_id,
+                **env,
+            }
+        )
+        scheduler = KafkaScheduler(settings)
+        started.append(scheduler)
+        scheduler.start()
+        want = topics.partitions if expect_partitions is None else expect_partitions
+        wait_for(lambda: len(scheduler.loaded_partitions()) == want, 30, "partitions loaded")
+        return scheduler
+
+    yield start
+    for scheduler in started:
+        scheduler.close()

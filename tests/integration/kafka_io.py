@@ -1,0 +1,100 @@
+"""Small, bounded helpers to write schedules and read topics back in integration tests."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Sequence
+
+from confluent_kafka import OFFSET_BEGINNING, Consumer, Message, Producer, TopicPartition
+
+Header = tuple[str, str | bytes | None]
+
+
+def schedule_headers(
+    epoch: float | str, target: str, target_key: bytes | None = None
+) -> list[Header]:
+    epoch_text = epoch if isinstance(epoch, str) else f"{epoch:.3f}"
+    headers: list[Header] = [
+        ("scheduler-epoch", epoch_text.encode()),
+        ("scheduler-target-topic", target.encode()),
+    ]
+    if target_key is not None:
+        headers.append(("scheduler-target-key", target_key))
+    return headers
+
+
+def produce(
+    bootstrap: str,
+    topic: str,
+    records: Sequence[tuple[bytes | None, bytes | None, list[Header]]],
+    partition: int | None = None,
+) -> list[Message]:
+    """Write records with acks=all and return their delivery reports (with offsets)."""
+    producer = Producer({"bootstrap.servers": bootstrap, "acks": "all"})
+    delivered: list[Message] = []
+
+    def on_delivery(error: object, message: Message) -> None:
+        assert error is None, error
+        delivered.append(message)
+
+    for key, value, headers in records:
+        if partition is None:
+            producer.produce(topic, value, key, headers=headers, on_delivery=on_delivery)
+        else:
+            producer.produce(
+                topic, value, key, partition=partition, headers=headers, on_delivery=on_delivery
+            )
+    assert producer.flush(30) == 0
+    return delivered
+
+
+def read_all(
+    bootstrap: str,
+    topic: str,
+    until: Callable[[list[Message]], bool] | None = None,
+    timeout: float = 20.0,
+) -> list[Message]:
+    """Every record of ``topic`` from the start: until ``until`` holds for what was read or,
+    without it, until every partition is at its end. Bounded by ``timeout``."""
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": f"reader-{uuid.uuid4().hex}",
+            "enable.partition.eof": True,
+            "enable.auto.commit": False,
+        }
+    )
+    try:
+        metadata = consumer.list_topics(topic, timeout=10)
+        partitions = set(metadata.topics[topic].partitions)
+        consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])
+        messages: list[Message] = []
+        at_end: set[int] = set()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for message in consumer.consume(500, 0.2):
+                if message.error() is None:
+                    messages.append(message)
+                    at_end.discard(message.partition() or 0)
+                else:
+                    at_end.add(message.partition() or 0)
+            if at_end >= partitions if until is None else until(messages):
+                return messages
+        raise AssertionError(f"{topic}: condition not met in {timeout} s, read {len(messages)}")
+    finally:
+        consumer.close()
+
+
+def read_count(bootstrap: str, topic: str, count: int, timeout: float = 30.0) -> list[Message]:
+    """Wait until ``topic`` holds at least ``count`` records; return them all."""
+    return read_all(bootstrap, topic, lambda messages: len(messages) >= count, timeout)
+
+
+def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
