@@ -23,6 +23,7 @@ from app.engine import (
     Reject,
     Rewrite,
     Rules,
+    Schedule,
 )
 from app.engine.schedule import (
     EPOCH,
@@ -127,13 +128,13 @@ class Harness:
         partition: int = 0,
     ) -> int:
         """The user writes a schedule; returns its offset (its version)."""
-        return self.append(key, value, schedule_headers(due_ms), topic, partition).offset
+        return self.append(key, value, schedule_headers(due_ms), topic, partition).offset()
 
     def delete(self, key: bytes, topic: str = TOPIC, partition: int = 0) -> int:
-        return self.append(key, None, [], topic, partition).offset
+        return self.append(key, None, [], topic, partition).offset()
 
     def put_invalid(self, key: bytes, topic: str = TOPIC, partition: int = 0) -> int:
-        return self.append(key, b"x", [(TARGET_TOPIC, TARGET)], topic, partition).offset
+        return self.append(key, b"x", [(TARGET_TOPIC, TARGET)], topic, partition).offset()
 
     # -- the host loop -------------------------------------------------------------------
 
@@ -145,11 +146,15 @@ class Harness:
         self.engine.finish_load(topic, partition)
         return self._take()
 
-    def consume(self) -> list[Action]:
-        """Read what the assigned partitions have not read yet: live records."""
+    def consume(self, limit: int | None = None) -> list[Action]:
+        """Read what the assigned partitions have not read yet (at most ``limit`` records of
+        each): live records."""
         for topic, partition in self.engine.assigned():
-            self._feed(topic, partition)
+            self._feed(topic, partition, limit)
         return self._take()
+
+    def unread(self, topic: str = TOPIC, partition: int = 0) -> int:
+        return len(self.logs.get((topic, partition), [])) - self.read[(topic, partition)]
 
     def tick(self) -> list[Action]:
         self.engine.due()
@@ -172,6 +177,11 @@ class Harness:
             else:
                 self._tombstone(action.topic, action.partition, action.key, action.version)
 
+    def fail(self, fire: Fire) -> Schedule:
+        """The target write of ``fire`` failed: nothing of it is written back."""
+        self.writes.remove(fire)
+        return fire.schedule
+
     def fired_ok(self, fire: Fire) -> None:
         s = fire.schedule
         self.observer.count(Event.MISSED if fire.missed else Event.TRIGGERED)
@@ -191,9 +201,10 @@ class Harness:
         self.flush()
         return self.consume() + self.tick()
 
-    def _feed(self, topic: str, partition: int) -> None:
+    def _feed(self, topic: str, partition: int, limit: int | None = None) -> None:
         log = self.logs.get((topic, partition), [])
-        while self.read[(topic, partition)] < len(log):
+        end = len(log) if limit is None else min(len(log), self.read[(topic, partition)] + limit)
+        while self.read[(topic, partition)] < end:
             rec = log[self.read[(topic, partition)]]
             self.read[(topic, partition)] += 1
             self.engine.apply(rec)
@@ -208,10 +219,12 @@ class Harness:
         self.append(key, None, [(TOMBSTONE_OF, str(version).encode())], topic, partition)
 
 
-def replay(h: Harness, topic: str = TOPIC, partition: int = 0) -> Harness:
-    """A fresh engine loading the same log at the same time: what a restart would hold."""
+def replay(
+    h: Harness, topic: str = TOPIC, partition: int = 0, now_ms: int | None = None
+) -> Harness:
+    """A fresh engine loading the same log (at the same time unless told): a restart."""
     fresh = Harness(
-        now_ms=h.clock.now_ms(),
+        now_ms=h.clock.now_ms() if now_ms is None else now_ms,
         grace_seconds=h.settings.grace_seconds,
         since_delta_days=h.settings.since_delta_days,
         timezone=h.settings.timezone,
@@ -224,6 +237,12 @@ def replay(h: Harness, topic: str = TOPIC, partition: int = 0) -> Harness:
 def held(engine: Engine) -> dict[bytes, tuple[int, int]]:
     """What the engine holds: id -> (version, due ms)."""
     return {s.id: (s.version, s.due_ms) for s in engine.pending()}
+
+
+def outstanding(engine: Engine) -> dict[bytes, int]:
+    """Fires and rewrites whose own record has not been read back yet (white box)."""
+    states = engine._by_tp.values()
+    return {k: v for st in states for k, v in [*st.inflight.items(), *st.rewriting.items()]}
 
 
 def fired_ids(actions: Iterable[Action]) -> list[bytes]:
