@@ -16,6 +16,7 @@ from app.engine.events import Action, Event, Fire, Reject, Rewrite, Tombstone
 from app.engine.schedule import Deletion, Invalid, RecordLike, Schedule
 
 _DELETED = -1
+_SKIPPED = -2
 
 
 class Host(Protocol):
@@ -53,8 +54,8 @@ class PartitionState:
         self.inflight: dict[bytes, int] = {}
         """Key -> version fired whose tombstone has not been read back yet."""
         self.rewriting: dict[bytes, int] = {}
-        """Key -> version rewritten and not read back yet (``_DELETED`` if a user deleted the
-        key in between)."""
+        """Key -> version rewritten and not read back yet (``_DELETED`` if a user deleted or
+        invalidated the key in between, ``_SKIPPED`` if the load skipped it)."""
         self._load_rejects: dict[bytes, tuple[RecordLike, str]] = {}
         self._load_rewrites: set[bytes] = set()
 
@@ -103,14 +104,14 @@ class PartitionState:
             self.inflight[key] = schedule.version
             host.emit(Fire(schedule, missed=False))
         else:
-            self.held.pop(key, None)
+            self._cancel(key)
             reason = f"due time {schedule.due_ms / 1000:.3f} is past (now {now / 1000:.3f})"
             host.emit(Reject(record, reason))
             host.count(Event.INVALID)
 
     def _apply_rewrite(self, key: bytes, schedule: Schedule, host: Host) -> None:
         """A schedule the scheduler wrote again: the same version at a new offset."""
-        deleted = self.rewriting.pop(key, None) == _DELETED
+        mark = self.rewriting.pop(key, None)
         held = self.held.get(key)
         if held is not None and held.version == schedule.version:
             self.held[key] = schedule
@@ -119,19 +120,27 @@ class PartitionState:
             self._keep_last(key, held, host)
         elif self.inflight.get(key, _DELETED) >= schedule.version:
             return
-        elif deleted:
+        elif mark == _DELETED:
             host.emit(Tombstone(self.topic, self.partition, key, schedule.version))
+        elif mark == _SKIPPED:
+            return  # still before the window, as a replay would find it
         else:
             # The versions before it were compacted away: it is the schedule now.
             self.held[key] = schedule
             if not self.loading:
                 host.plan(self, schedule, schedule.due_ms)
 
-    def _apply_user_delete(self, key: bytes, host: Host) -> None:
+    def _cancel(self, key: bytes) -> None:
+        """A user record removes the key (a delete, an invalid or a too-late schedule): nothing
+        of it may fire any more, neither a rewrite on its way back nor a failed fire retried."""
         self.held.pop(key, None)
-        self._forget_load_marks(key)
+        self.inflight.pop(key, None)
         if key in self.rewriting:
             self.rewriting[key] = _DELETED
+
+    def _apply_user_delete(self, key: bytes, host: Host) -> None:
+        self._cancel(key)
+        self._forget_load_marks(key)
         if not self.loading:
             host.count(Event.DELETED)
 
@@ -149,7 +158,7 @@ class PartitionState:
             self._keep_last(key, held, host)
 
     def _apply_invalid(self, key: bytes, record: RecordLike, reason: str, host: Host) -> None:
-        self.held.pop(key, None)
+        self._cancel(key)
         if self.loading:
             self._load_rewrites.discard(key)
             self._load_rejects[key] = (record, reason)
@@ -161,7 +170,7 @@ class PartitionState:
         """The log now ends with a record older than the held version: write it again."""
         if self.loading:
             self._load_rewrites.add(key)
-        else:
+        elif self.rewriting.get(key) != held.version:  # else one is on its way, later in the log
             self.rewriting[key] = held.version
             host.emit(Rewrite(held))
 
@@ -179,6 +188,8 @@ class PartitionState:
         skipped = [key for key, s in self.held.items() if s.due_ms < window_start_ms]
         for key in skipped:
             del self.held[key]
+            if key in self.rewriting:  # rewritten above: its read-back must not plan it
+                self.rewriting[key] = _SKIPPED
         host.count(Event.SKIPPED, len(skipped))
         planned = 0
         for schedule in self.held.values():
