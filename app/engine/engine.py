@@ -20,6 +20,9 @@ from app.engine.schedule import RecordLike, Rules, Schedule, classify
 
 TopicPartition = tuple[str, int]
 
+_COMPACT_MIN = 1024
+"""Stale queue entries tolerated beyond twice the held schedules before a compaction."""
+
 
 @dataclass(frozen=True, slots=True)
 class EngineSettings:
@@ -109,6 +112,8 @@ class Engine:
         state = self._by_tp.get((topic or "", partition or 0))
         if state is not None:
             state.apply(record, classify(record, self.settings.rules), self)
+            if not state.loading:  # live updates and deletes leave stale entries too
+                self._compact_if_stale()
 
     def due(self, limit: int = 10_000) -> None:
         """Fire what is due now, earliest first, at most ``limit`` schedules."""
@@ -181,6 +186,8 @@ class Engine:
         return state, schedule
 
     def _compact_if_stale(self) -> None:
+        if len(self._queue) <= _COMPACT_MIN:
+            return
         held = sum(len(s.held) for s in self._by_serial.values())
-        if len(self._queue) > 2 * held + 1024:
+        if len(self._queue) > 2 * held + _COMPACT_MIN:
             self._queue.compact(lambda entry: self._live(entry) is not None)
