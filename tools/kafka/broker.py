@@ -1,0 +1,123 @@
+"""A single-node Kafka (KRaft, combined broker+controller) for integration tests."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from types import TracebackType
+
+from tools.kafka.node import (
+    KafkaNode,
+    base_properties,
+    remove_tree,
+    replication_properties,
+    wait_for_brokers,
+)
+from tools.kafka.runtime import JvmOptions, free_ports, new_cluster_id
+
+STARTUP_TIMEOUT_S = 90.0
+
+
+class KafkaBroker:
+    """One broker+controller JVM on free 127.0.0.1 ports, data in a private temp dir.
+
+    ``start()`` blocks until the AdminClient sees the broker (bounded by
+    ``startup_timeout``); ``restart()`` keeps the data and ports. Usable as a context
+    manager: ``with KafkaBroker() as broker: ...`` starts it and removes it afterwards.
+    """
+
+    def __init__(
+        self,
+        *,
+        base_dir: Path | None = None,
+        jvm: JvmOptions | None = None,
+        startup_timeout: float = STARTUP_TIMEOUT_S,
+        properties: Mapping[str, str] | None = None,
+    ) -> None:
+        self.directory = Path(tempfile.mkdtemp(prefix="kafka-broker-", dir=base_dir))
+        self.startup_timeout = startup_timeout
+        self.cluster_id = new_cluster_id()
+        port, controller_port = free_ports(2)
+        props = base_properties(1, port, controller_port, self.directory / "data")
+        props["controller.quorum.bootstrap.servers"] = f"127.0.0.1:{controller_port}"
+        props.update(replication_properties(1, 1))
+        props.update(properties or {})
+        self.node = KafkaNode(
+            node_id=1,
+            directory=self.directory,
+            port=port,
+            controller_port=controller_port,
+            properties=props,
+            format_args=["--standalone", "--cluster-id", self.cluster_id],
+            jvm=jvm or JvmOptions(),
+        )
+        self.last_start_seconds: float | None = None
+
+    @property
+    def bootstrap_servers(self) -> str:
+        """``127.0.0.1:PORT`` of the PLAINTEXT listener (stable across restarts)."""
+        return self.node.bootstrap_servers
+
+    @property
+    def log_path(self) -> Path:
+        return self.node.log_path
+
+    @property
+    def is_running(self) -> bool:
+        return self.node.is_running
+
+    def log_tail(self, lines: int = 50) -> str:
+        return self.node.log_tail(lines)
+
+    def start(self) -> KafkaBroker:
+        """Format (first time only), launch and wait until the broker answers metadata."""
+        began = time.monotonic()
+        self.node.launch()
+        try:
+            wait_for_brokers(self.bootstrap_servers, [1], [self.node], self.startup_timeout)
+        except BaseException:
+            self.node.kill()
+            raise
+        self.last_start_seconds = time.monotonic() - began
+        return self
+
+    def stop(self) -> None:
+        """Controlled shutdown: SIGTERM, up to 30 s, then SIGKILL. Data is kept."""
+        self.node.stop()
+
+    def kill(self) -> None:
+        """SIGKILL at once (crash); data is kept for ``restart()``."""
+        self.node.kill()
+
+    def restart(self) -> KafkaBroker:
+        """Stop (if running) and start again on the same data and ports."""
+        self.node.stop()
+        return self.start()
+
+    def close(self) -> None:
+        """Stop the broker and delete its directory (data and log)."""
+        self.node.stop()
+        remove_tree(self.directory)
+
+    destroy = close
+
+    def __enter__(self) -> KafkaBroker:
+        try:
+            return self.start()
+        except BaseException:
+            self.close()
+            raise
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "running" if self.is_running else "stopped"
+        return f"KafkaBroker({self.bootstrap_servers}, {state}, dir={self.directory})"

@@ -1,0 +1,332 @@
+"""One Kafka JVM process (KRaft, combined broker+controller) and the pieces shared by
+the single-broker and cluster harnesses: properties, storage formatting, process control,
+readiness polling and the orphan-JVM guard.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import logging
+import shutil
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Collection, Mapping, Sequence
+from pathlib import Path
+from typing import IO
+
+from confluent_kafka.admin import AdminClient
+
+from tools.kafka.runtime import JvmOptions, KafkaHarnessError, ensure_runtime, java_command
+
+log = logging.getLogger("tools.kafka")
+
+LOG_TAIL_LINES = 50
+STOP_TIMEOUT_S = 30.0
+FORMAT_TIMEOUT_S = 120.0
+
+_live_lock = threading.Lock()
+_live: dict[int, subprocess.Popen[bytes]] = {}
+
+
+def _kill_live_processes() -> None:
+    """atexit: SIGKILL every JVM this Python process started and has not stopped."""
+    with _live_lock:
+        procs = list(_live.values())
+        _live.clear()
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
+    for proc in procs:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=10)
+
+
+atexit.register(_kill_live_processes)
+
+
+def base_properties(
+    node_id: int, port: int, controller_port: int, data_dir: Path
+) -> dict[str, str]:
+    """server.properties entries common to every test node (single or clustered)."""
+    return {
+        "process.roles": "broker,controller",
+        "node.id": str(node_id),
+        "listeners": f"PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}",
+        "advertised.listeners": (
+            f"PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}"
+        ),
+        "inter.broker.listener.name": "PLAINTEXT",
+        "controller.listener.names": "CONTROLLER",
+        "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+        "log.dirs": str(data_dir),
+        "num.partitions": "1",
+        "auto.create.topics.enable": "false",
+        "group.initial.rebalance.delay.ms": "0",
+        "offsets.topic.num.partitions": "3",
+        "transaction.state.log.num.partitions": "3",
+        "share.coordinator.state.topic.num.partitions": "1",
+        "num.network.threads": "2",
+        "num.io.threads": "2",
+        "num.recovery.threads.per.data.dir": "1",
+        "num.replica.fetchers": "1",
+        "background.threads": "2",
+        "log.cleaner.threads": "1",
+        "log.cleaner.dedupe.buffer.size": str(16 * 1024 * 1024),
+    }
+
+
+def replication_properties(replication: int, min_isr: int) -> dict[str, str]:
+    """Replication factor / min ISR for internal topics and new topics."""
+    rf, isr = str(replication), str(min_isr)
+    return {
+        "default.replication.factor": rf,
+        "min.insync.replicas": isr,
+        "offsets.topic.replication.factor": rf,
+        "transaction.state.log.replication.factor": rf,
+        "transaction.state.log.min.isr": isr,
+        "share.coordinator.state.topic.replication.factor": rf,
+        "share.coordinator.state.topic.min.isr": isr,
+    }
+
+
+def _tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
+    try:
+        text = path.read_text("utf-8", errors="replace")
+    except OSError as exc:
+        return f"<cannot read {path}: {exc}>"
+    return "\n".join(text.splitlines()[-lines:])
+
+
+class KafkaNode:
+    """A single ``kafka.Kafka`` JVM with its own directory, ports and log file.
+
+    The directory holds ``server.properties``, ``data/`` and ``broker.log`` (stdout+stderr
+    of every run of this node, appended). The node keeps its ports across restarts.
+    """
+
+    def __init__(
+        self,
+        node_id: int,
+        directory: Path,
+        port: int,
+        controller_port: int,
+        properties: Mapping[str, str],
+        format_args: Sequence[str],
+        jvm: JvmOptions,
+    ) -> None:
+        self.node_id = node_id
+        self.directory = directory
+        self.port = port
+        self.controller_port = controller_port
+        self.properties = dict(properties)
+        self.format_args = list(format_args)
+        self.jvm = jvm
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def bootstrap_servers(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    @property
+    def log_path(self) -> Path:
+        return self.directory / "broker.log"
+
+    @property
+    def properties_path(self) -> Path:
+        return self.directory / "server.properties"
+
+    @property
+    def data_dir(self) -> Path:
+        return Path(self.properties["log.dirs"])
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
+    @property
+    def is_running(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    def log_tail(self, lines: int = LOG_TAIL_LINES) -> str:
+        return _tail(self.log_path, lines)
+
+    def _write_properties(self) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        body = "".join(f"{key}={value}\n" for key, value in self.properties.items())
+        self.properties_path.write_text(body, "utf-8")
+
+    def _format(self, libs: Path) -> None:
+        """Run ``kafka.tools.StorageTool format`` once (skipped when already formatted)."""
+        if (self.data_dir / "meta.properties").exists():
+            return
+        args = ["format", *self.format_args, "-c", str(self.properties_path)]
+        # Short-lived tool: C1-only JIT starts faster whatever the broker uses.
+        tool_jvm = JvmOptions(heap=self.jvm.heap, fast_start=True)
+        cmd = java_command(libs, "kafka.tools.StorageTool", args, tool_jvm, self.directory)
+        try:
+            result = subprocess.run(
+                cmd,
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                timeout=FORMAT_TIMEOUT_S,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise KafkaHarnessError(f"node {self.node_id}: storage format timed out") from exc
+        if result.returncode != 0:
+            raise KafkaHarnessError(
+                f"node {self.node_id}: storage format failed (exit {result.returncode}):\n"
+                f"{result.stdout}{result.stderr}"
+            )
+
+    def launch(self) -> None:
+        """Write properties, format storage if needed and spawn the JVM (no readiness wait)."""
+        if self.is_running:
+            return
+        libs = ensure_runtime()
+        self._write_properties()
+        self._format(libs)
+        cmd = java_command(
+            libs, "kafka.Kafka", [str(self.properties_path)], self.jvm, self.directory
+        )
+        in_main_thread = threading.current_thread() is threading.main_thread()
+        setpriv = shutil.which("setpriv")
+        if in_main_thread and setpriv is not None:
+            # The JVM gets SIGKILL if this process dies without running atexit hooks.
+            cmd = [setpriv, "--pdeathsig", "KILL", *cmd]
+        with self.log_path.open("ab") as log_file:
+            self._write_banner(log_file)
+            proc = subprocess.Popen(
+                cmd,
+                stdin=subprocess.DEVNULL,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                cwd=self.directory,
+                start_new_session=True,
+            )
+        with _live_lock:
+            _live[proc.pid] = proc
+        self._proc = proc
+        log.info("node %d: started pid %d on %s", self.node_id, proc.pid, self.bootstrap_servers)
+
+    def _write_banner(self, log_file: IO[bytes]) -> None:
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+        log_file.write(f"===== harness: starting node {self.node_id} at {stamp} =====\n".encode())
+        log_file.flush()
+
+    def check_alive(self) -> None:
+        """Raise (with the log tail) if the JVM was launched and has exited."""
+        if self._proc is not None and (code := self._proc.poll()) is not None:
+            raise KafkaHarnessError(
+                f"Kafka node {self.node_id} exited early with code {code}; "
+                f"last lines of {self.log_path}:\n{self.log_tail()}"
+            )
+
+    def _forget(self) -> None:
+        if self._proc is not None:
+            with _live_lock:
+                _live.pop(self._proc.pid, None)
+        self._proc = None
+
+    def terminate(self) -> None:
+        """Send SIGTERM (controlled shutdown) without waiting; ``stop()`` completes it."""
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.send_signal(signal.SIGTERM)
+
+    def stop(self, timeout: float = STOP_TIMEOUT_S) -> None:
+        """SIGTERM (controlled shutdown), wait up to ``timeout`` s, then SIGKILL."""
+        proc = self._proc
+        if proc is None:
+            return
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                log.warning("node %d: no exit %.0f s after SIGTERM; killing", self.node_id, timeout)
+                proc.kill()
+                proc.wait(timeout=STOP_TIMEOUT_S)
+        self._forget()
+
+    def kill(self) -> None:
+        """SIGKILL immediately (crash simulation); the data stays for a restart."""
+        proc = self._proc
+        if proc is None:
+            return
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(timeout=STOP_TIMEOUT_S)
+        self._forget()
+
+
+def quiet_admin(bootstrap_servers: str) -> AdminClient:
+    """An AdminClient whose librdkafka log lines go to a debug logger, not stderr."""
+    conf: dict[str, str | int | float | bool] = {
+        "bootstrap.servers": bootstrap_servers,
+        "reconnect.backoff.max.ms": 500,
+        "socket.connection.setup.timeout.ms": 2000,
+    }
+    return AdminClient(conf, logger=logging.getLogger("tools.kafka.librdkafka"))
+
+
+def _fail_not_ready(
+    bootstrap_servers: str, nodes: Sequence[KafkaNode], timeout: float, detail: str
+) -> KafkaHarnessError:
+    tails = "\n".join(
+        f"--- node {n.node_id}: last lines of {n.log_path} ---\n{n.log_tail()}" for n in nodes
+    )
+    return KafkaHarnessError(
+        f"Kafka at {bootstrap_servers} not ready after {timeout:.0f} s ({detail})\n{tails}"
+    )
+
+
+def wait_for_brokers(
+    bootstrap_servers: str,
+    broker_ids: Collection[int],
+    nodes: Sequence[KafkaNode],
+    timeout: float,
+    *,
+    warm_up_groups: bool = True,
+) -> None:
+    """Poll the AdminClient until the metadata lists every id in ``broker_ids``.
+
+    With ``warm_up_groups`` it then describes a dummy consumer group until the group
+    coordinator answers: that creates and loads ``__consumer_offsets`` now, instead of the
+    first test's consumer hitting NOT_COORDINATOR and waiting out librdkafka's ~3 s rejoin
+    backoff. Fails fast if a node's JVM exits; after ``timeout`` s raises with every node's
+    log tail.
+    """
+    expected = set(broker_ids)
+    admin = quiet_admin(bootstrap_servers)
+    deadline = time.monotonic() + timeout
+    detail = "no metadata yet"
+    brokers_seen = False
+    while True:
+        for node in nodes:
+            node.check_alive()
+        try:
+            if not brokers_seen:
+                seen = set(admin.list_topics(timeout=1.0).brokers)
+                brokers_seen = expected <= seen
+                detail = f"brokers seen: {sorted(seen)}, expected: {sorted(expected)}"
+            if brokers_seen:
+                if not warm_up_groups:
+                    return
+                group = "__kafka_harness_warmup"
+                admin.describe_consumer_groups([group], request_timeout=2.0)[group].result()
+                return
+        except Exception as exc:  # KafkaException while the broker is still coming up
+            if brokers_seen:
+                detail = f"group coordinator not available: {exc}"
+        if time.monotonic() >= deadline:
+            raise _fail_not_ready(bootstrap_servers, nodes, timeout, detail)
+        time.sleep(0.1)
+
+
+def remove_tree(path: Path) -> None:
+    if path.exists():
+        shutil.rmtree(path, ignore_errors=True)
