@@ -38,6 +38,7 @@ class PartitionState:
         "inflight",
         "loaded_at_ms",
         "partition",
+        "rewrite_marks",
         "rewriting",
         "serial",
         "topic",
@@ -54,8 +55,11 @@ class PartitionState:
         self.inflight: dict[bytes, int] = {}
         """Key -> version fired whose tombstone has not been read back yet."""
         self.rewriting: dict[bytes, int] = {}
-        """Key -> version rewritten and not read back yet (``_DELETED`` if a user deleted or
-        invalidated the key in between, ``_SKIPPED`` if the load skipped it)."""
+        """Key -> version of the last rewrite not read back yet (the earlier ones, of older
+        versions, are read back before it)."""
+        self.rewrite_marks: dict[bytes, int] = {}
+        """Key -> ``_DELETED`` if a user deleted or invalidated the key while a rewrite was on
+        its way, ``_SKIPPED`` if the load skipped it; kept until the last rewrite is back."""
         self._load_rejects: dict[bytes, tuple[RecordLike, str]] = {}
         self._load_rewrites: set[bytes] = set()
 
@@ -111,7 +115,10 @@ class PartitionState:
 
     def _apply_rewrite(self, key: bytes, schedule: Schedule, host: Host) -> None:
         """A schedule the scheduler wrote again: the same version at a new offset."""
-        mark = self.rewriting.pop(key, None)
+        mark = self.rewrite_marks.get(key)
+        if self.rewriting.get(key, schedule.version + 1) <= schedule.version:
+            del self.rewriting[key]  # the last one on its way: forget the marks with it
+            self.rewrite_marks.pop(key, None)
         held = self.held.get(key)
         if held is not None and held.version == schedule.version:
             self.held[key] = schedule
@@ -136,7 +143,7 @@ class PartitionState:
         self.held.pop(key, None)
         self.inflight.pop(key, None)
         if key in self.rewriting:
-            self.rewriting[key] = _DELETED
+            self.rewrite_marks[key] = _DELETED
 
     def _apply_user_delete(self, key: bytes, host: Host) -> None:
         self._cancel(key)
@@ -172,6 +179,7 @@ class PartitionState:
             self._load_rewrites.add(key)
         elif self.rewriting.get(key) != held.version:  # else one is on its way, later in the log
             self.rewriting[key] = held.version
+            self.rewrite_marks.pop(key, None)
             host.emit(Rewrite(held))
 
     def finish_load(self, host: Host, window_start_ms: int) -> None:
@@ -189,7 +197,7 @@ class PartitionState:
         for key in skipped:
             del self.held[key]
             if key in self.rewriting:  # rewritten above: its read-back must not plan it
-                self.rewriting[key] = _SKIPPED
+                self.rewrite_marks[key] = _SKIPPED
         host.count(Event.SKIPPED, len(skipped))
         planned = 0
         for schedule in self.held.values():

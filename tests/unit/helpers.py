@@ -160,9 +160,11 @@ class Harness:
         self.engine.due()
         return self._take()
 
-    def flush(self) -> None:
-        """Write back every pending action, as the host does once the target acknowledged."""
-        writes, self.writes = self.writes, []
+    def flush(self, count: int | None = None) -> None:
+        """Write back the pending actions (the first ``count`` of them), as the host does once
+        the target acknowledged."""
+        count = len(self.writes) if count is None else count
+        writes, self.writes = self.writes[:count], self.writes[count:]
         for action in writes:
             if isinstance(action, Fire):
                 self.fired_ok(action)
@@ -242,7 +244,11 @@ def held(engine: Engine) -> dict[bytes, tuple[int, int]]:
 def outstanding(engine: Engine) -> dict[bytes, int]:
     """Fires and rewrites whose own record has not been read back yet (white box)."""
     states = engine._by_tp.values()
-    return {k: v for st in states for k, v in [*st.inflight.items(), *st.rewriting.items()]}
+    return {
+        k: v
+        for st in states
+        for k, v in [*st.inflight.items(), *st.rewriting.items(), *st.rewrite_marks.items()]
+    }
 
 
 def fired_ids(actions: Iterable[Action]) -> list[bytes]:

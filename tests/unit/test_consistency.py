@@ -1,5 +1,5 @@
-"""What the engine holds equals what a fresh replay of the log gives; updates racing the
-scheduler's own writes survive; failed fires are retried without resurrecting anything."""
+"""What the engine holds equals what a fresh replay of the log gives, and updates racing the
+scheduler's own writes (tombstones, rewrites) survive."""
 
 from __future__ import annotations
 
@@ -125,6 +125,38 @@ def test_two_older_tombstones_read_after_an_update_make_one_rewrite() -> None:
     assert held(h.engine) == held(replay(h).engine) == {}
 
 
+def test_a_delete_after_two_rewrites_of_different_versions_is_kept() -> None:
+    """Rewrites of v2 then v3 are on their way when the user deletes the key: reading both back
+    tombstones both (the mark is kept until the last one is back)."""
+    h = Harness()
+    h.load()
+    h.put(b"id", NOON + S)  # v0
+    h.clock.set(NOON + S)
+    h.step()  # v0 fires; its tombstone is pending
+    h.put(b"id", NOON + S)  # v1 fires at once; its tombstone is pending
+    v2 = h.put(b"id", NOON + 5 * S)
+    h.consume()
+    tomb_v0, tomb_v1 = h.writes  # the two fires, not written back yet
+    h.writes = [tomb_v0]
+    h.flush()  # the tombstone of v0 lands after v2
+    [rewrite_v2] = h.consume()  # not written yet
+    h.writes = []
+    v3 = h.put(b"id", NOON + 6 * S)
+    h.writes = [tomb_v1]
+    h.flush()  # the tombstone of v1 lands after v3
+    [rewrite_v3] = h.consume()
+    h.writes = []
+    h.delete(b"id")
+    h.writes = [rewrite_v2, rewrite_v3]
+    h.flush()  # both rewrites land after the delete
+    tombstones = [a for a in h.consume() if isinstance(a, Tombstone)]
+    assert tombstones == [Tombstone(TOPIC, 0, b"id", v2), Tombstone(TOPIC, 0, b"id", v3)]
+    h.clock.set(NOON + 10 * S)
+    h.settle()
+    assert [f.schedule.version for f in h.fired] == [0, 1]
+    assert held(replay(h).engine) == {}
+
+
 def test_a_skipped_schedule_stays_skipped_after_its_rewrite_is_read_back() -> None:
     """A load rewrites v2 (newer than the tombstone that ends the log) and skips it as due
     before the window: reading that rewrite back must not plan v2."""
@@ -137,79 +169,6 @@ def test_a_skipped_schedule_stays_skipped_after_its_rewrite_is_read_back() -> No
     restarted.settle()
     assert restarted.fired == [] and restarted.engine.pending_count == 0
     assert held(replay(restarted).engine) == {}
-
-
-def test_a_failed_fire_retried_later_fires_again() -> None:
-    h = Harness()
-    h.load()
-    h.put(b"id", NOON + S)
-    h.clock.set(NOON + S)
-    h.step()
-    schedule = h.fail(h.fired[-1])
-    h.engine.retry_later(schedule, NOON + 3 * S)
-    assert held(h.engine) == {b"id": (schedule.version, NOON + S)}
-    h.clock.set(NOON + 3 * S - 1)
-    assert h.tick() == []
-    h.clock.set(NOON + 3 * S)
-    assert [(f.schedule, f.missed) for f in h.tick()] == [(schedule, False)]  # type: ignore[union-attr]
-    h.settle()
-    assert held(h.engine) == held(replay(h).engine) == {}
-
-
-@pytest.mark.parametrize("change", ["update", "delete", "invalid", "past-due"])
-def test_a_failed_fire_is_not_retried_once_the_key_changed(change: str) -> None:
-    h = Harness()
-    h.load()
-    h.put(b"id", NOON + S)
-    h.clock.set(NOON + S)
-    h.step()
-    schedule = h.fail(h.fired[-1])
-    if change == "update":
-        h.put(b"id", NOON + 9 * S, b"v2")
-    elif change == "delete":
-        h.delete(b"id")
-    elif change == "invalid":
-        h.put_invalid(b"id")
-    else:
-        h.put(b"id", NOON - 10 * S)
-    h.consume()
-    h.engine.retry_later(schedule, NOON + 2 * S)
-    h.clock.set(NOON + 10 * S)
-    # before the own tombstones of a reject are read back
-    assert [f.schedule.value for f in h.tick()] == ([b"v2"] if change == "update" else [])  # type: ignore[union-attr]
-    h.settle()
-    assert len(h.fired) == (2 if change == "update" else 1)
-    assert held(h.engine) == held(replay(h).engine) == {}
-
-
-def test_give_up_forgets_the_fire_and_leaves_the_schedule_in_its_topic() -> None:
-    h = Harness()
-    h.load()
-    h.put(b"id", NOON + S)
-    h.clock.set(NOON + S)
-    h.step()
-    schedule = h.fail(h.fired[-1])
-    h.engine.give_up(schedule)
-    h.engine.retry_later(schedule, NOON + 2 * S)  # too late: it was given up
-    h.clock.set(NOON + 5 * S)
-    h.settle()
-    assert len(h.fired) == 1 and h.engine.pending_count == 0
-    restarted = replay(h)  # not tombstoned: the next load finds it again
-    assert [(f.schedule.version, f.missed) for f in restarted.tick()] == [(schedule.version, True)]  # type: ignore[union-attr]
-
-
-def test_retry_after_the_partition_came_back_is_ignored() -> None:
-    h = Harness()
-    h.load()
-    h.put(b"id", NOON + S)
-    h.clock.set(NOON + S)
-    h.step()
-    schedule = h.fail(h.fired[-1])
-    h.load()  # revoked and assigned again: the new load holds it again
-    h.engine.retry_later(schedule, NOON + 2 * S)
-    h.clock.set(NOON + 3 * S)
-    h.settle()
-    assert [f.schedule.version for f in h.fired] == [schedule.version] * 2
 
 
 # -- property: random interleavings of user writes, fires and write-backs -----------------
@@ -249,7 +208,7 @@ def run_random_history(seed: int, steps: int = 120) -> None:
         elif op < 0.55:
             h.clock.advance(rng.randint(0, 1500))
         elif op < 0.65:
-            h.flush()
+            h.flush(rng.randint(0, len(h.writes)))
         elif op < 0.72:
             fires = [a for a in h.writes if isinstance(a, Fire)]
             if fires:
