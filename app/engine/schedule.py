@@ -31,7 +31,7 @@ _OUTPUT_ONLY = frozenset({OUT_TIMESTAMP, OUT_KEY, OUT_TOPIC, TOMBSTONE_OF, REWRI
 MAX_EPOCH_SECONDS = 10**11
 """An epoch above this is a timestamp in milliseconds by mistake (year 5138 in seconds)."""
 
-_EPOCH = re.compile(rb"\s*([0-9]+)(?:\.([0-9]*))?\s*")
+_EPOCH = re.compile(rb"\s*\+?([0-9]+)(?:\.([0-9]*))?\s*")
 _TOPIC_NAME = re.compile(r"[a-zA-Z0-9._-]{1,249}")
 
 Header = tuple[str, str | bytes | None]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
@@ -170,13 +171,22 @@ class ActionWriter:
             self._tombstone(tombstone)
 
     def _rewrite(self, schedule: Schedule) -> None:
+        """Keeps the record's own timestamp, which becomes its ``scheduler-timestamp``; a
+        failed rewrite is tried again: compaction could otherwise lose the schedule."""
+
+        def on_delivery(error: KafkaError | None, message: Message) -> None:
+            if error is not None:
+                log.error("rewrite of %r failed (%s); trying again", schedule.id, error.str())
+                self._rewrite(schedule)
+
         self._produce(
             schedule.topic,
             schedule.id,
             schedule.value,
             rewrite_headers(schedule),
-            self._log_failure("rewrite"),
+            on_delivery,
             partition=schedule.partition,
+            timestamp_ms=schedule.timestamp_ms,
         )
 
     def _tombstone(self, tombstone: Tombstone) -> None:
@@ -230,22 +240,16 @@ class ActionWriter:
         headers: list[Header],
         on_delivery: DeliveryCallback,
         partition: int | None = None,
+        timestamp_ms: int = 0,
     ) -> None:
+        options: dict[str, Any] = {"headers": headers, "on_delivery": on_delivery}
+        if partition is not None:
+            options["partition"] = partition
+        if timestamp_ms:
+            options["timestamp"] = timestamp_ms
         while True:
             try:
-                if partition is None:
-                    self._producer.produce(
-                        topic, value, key, headers=headers, on_delivery=on_delivery
-                    )
-                else:
-                    self._producer.produce(
-                        topic,
-                        value,
-                        key,
-                        partition=partition,
-                        headers=headers,
-                        on_delivery=on_delivery,
-                    )
+                self._producer.produce(topic, value, key, **options)
                 return
             except BufferError:
                 self._producer.poll(0.05)
