@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 import threading
 
@@ -46,7 +47,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def serve(settings: Settings) -> int:
-    """Run the Kafka scheduler with its REST API and metrics until SIGTERM or SIGINT."""
+    """Run the Kafka scheduler with its REST API and metrics until SIGTERM or SIGINT.
+
+    The HTTP server runs in a thread of its own so that the signals are ours: a stop is
+    graceful (writes finished, group left) and exits 0.
+    """
     scheduler = KafkaScheduler(settings)
     metrics_server, _ = start_http_server(
         settings.metrics_addr.port, settings.metrics_addr.host, scheduler.metrics.registry
@@ -59,19 +64,22 @@ def serve(settings: Settings) -> int:
             log_level=settings.log_level,
         )
     )
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
     scheduler.start()
-
-    def stop_when_loop_dies() -> None:
-        scheduler.join()
-        server.should_exit = True
-
-    threading.Thread(target=stop_when_loop_dies, daemon=True).start()
-    try:
-        server.run()
-    finally:
-        scheduler.close()
-        metrics_server.shutdown()
-    return 1 if scheduler.failure is not None else 0
+    http = threading.Thread(target=server.run, name="http", daemon=True)
+    http.start()
+    while not stop.wait(0.2):
+        if not scheduler.is_running() or not http.is_alive():
+            break
+    server.should_exit = True
+    http.join(10)
+    scheduler.close()
+    metrics_server.shutdown()
+    if scheduler.failure is not None or not server.started:
+        return 1
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -77,16 +77,12 @@ class KafkaScheduler:
         self._consumer.close()
         self._flush()
 
-    def join(self) -> None:
-        """Wait until the loop ends: after ``close()`` or a fatal error."""
-        thread = self._thread
-        if thread is not None:
-            thread.join()
+    def is_running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
 
     def is_alive(self) -> bool:
         """The loop is running and went round within the last second."""
-        running = self._thread is not None and self._thread.is_alive()
-        return running and self.clock.now_ms() - self.last_loop_ms < 1000
+        return self.is_running() and self.clock.now_ms() - self.last_loop_ms < 1000
 
     def loaded_partitions(self) -> list[tuple[str, int]]:
         """Assigned partitions whose load has finished."""

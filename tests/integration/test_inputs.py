@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from app.engine import Event
-from tests.integration.conftest import StartScheduler, Topics
-from tests.integration.kafka_io import Header, produce, read_all, read_count, schedule_headers
 from tests.integration.test_scheduler import fire_marker, payloads
+from tests.kafka_io import Header, produce, read_all, read_count, schedule_headers
+from tests.scheduler_fixtures import StartScheduler, Topics
 
 
 def invalid_records(topics: Topics) -> list[tuple[bytes, bytes, list[Header]]]:

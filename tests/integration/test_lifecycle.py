@@ -7,9 +7,9 @@ from collections import Counter
 
 from app.engine import Event
 from app.engine.schedule import REWRITE_OF, TOMBSTONE_OF
-from tests.integration.conftest import StartScheduler, Topics
-from tests.integration.kafka_io import produce, read_all, read_count, schedule_headers, wait_for
 from tests.integration.test_scheduler import fire_marker, payloads
+from tests.kafka_io import produce, read_all, read_count, schedule_headers, wait_for
+from tests.scheduler_fixtures import StartScheduler, Topics
 
 
 def test_restart_fires_missed_schedules_first_in_due_order_and_only_once(

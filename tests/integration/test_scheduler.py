@@ -9,8 +9,8 @@ from __future__ import annotations
 import time
 
 from app.engine import Event
-from tests.integration.conftest import StartScheduler, Topics
-from tests.integration.kafka_io import produce, read_all, read_count, schedule_headers, wait_for
+from tests.kafka_io import produce, read_all, read_count, schedule_headers, wait_for
+from tests.scheduler_fixtures import StartScheduler, Topics
 
 OUTPUT_HEADERS = ["scheduler-timestamp", "scheduler-key", "scheduler-topic"]
 MARKER = "marker-"

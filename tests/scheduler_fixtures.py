@@ -10,7 +10,7 @@ import pytest
 
 from app.config import Settings
 from app.kafka.runner import KafkaScheduler
-from tests.integration.kafka_io import wait_for
+from tests.kafka_io import wait_for
 
 
 @dataclass(frozen=True)
