@@ -8,13 +8,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 
-from tools.kafka.node import (
-    KafkaNode,
-    base_properties,
-    remove_tree,
-    replication_properties,
-    wait_for_brokers,
-)
+from tools.kafka.node import KafkaNode, remove_tree, wait_for_brokers
+from tools.kafka.properties import base_properties, replication_properties
 from tools.kafka.runtime import JvmOptions, free_ports, new_cluster_id
 
 STARTUP_TIMEOUT_S = 90.0

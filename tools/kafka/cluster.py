@@ -10,12 +10,11 @@ from types import TracebackType
 
 from tools.kafka.node import (
     KafkaNode,
-    base_properties,
     quiet_admin,
     remove_tree,
-    replication_properties,
     wait_for_brokers,
 )
+from tools.kafka.properties import base_properties, replication_properties
 from tools.kafka.runtime import JvmOptions, KafkaHarnessError, free_ports, new_cluster_id
 
 STARTUP_TIMEOUT_S = 120.0
@@ -25,7 +24,8 @@ class KafkaCluster:
     """``size`` JVMs (node ids 1..size) sharing one cluster id and a static voter set.
 
     Defaults suit failover tests: replication factor 3, min.insync.replicas 2, and a
-    3 s broker session timeout so a killed broker is fenced quickly.
+    3 s broker session timeout (see ``base_properties``) so a killed broker is fenced
+    quickly.
     """
 
     def __init__(
@@ -53,13 +53,7 @@ class KafkaCluster:
             props = base_properties(i, port, controller_port, node_dir / "data")
             props["controller.quorum.voters"] = voters
             props.update(replication_properties(replication, max(1, replication - 1)))
-            props.update(
-                {
-                    "broker.heartbeat.interval.ms": "500",
-                    "broker.session.timeout.ms": "3000",
-                    "replica.lag.time.max.ms": "5000",
-                }
-            )
+            props["replica.lag.time.max.ms"] = "5000"
             props.update(properties or {})
             self.nodes[i] = KafkaNode(
                 node_id=i,
@@ -112,12 +106,20 @@ class KafkaCluster:
         return self
 
     def stop(self, node_id: int | None = None) -> None:
-        """Controlled shutdown of one node, or of all at once (SIGTERM to all, then wait)."""
-        targets = self.node_ids if node_id is None else [node_id]
-        for i in targets:
-            self.node(i).terminate()
-        for i in targets:
-            self.node(i).stop()
+        """Controlled shutdown of one node (SIGTERM, up to 30 s, then SIGKILL), or of all.
+
+        A whole KRaft cluster cannot shut down fully gracefully: the last node waits for a
+        controller quorum that is gone until its timeout. So for all nodes: a controlled
+        shutdown of each node in turn while a quorum remains, then SIGKILL for the last.
+        """
+        if node_id is not None:
+            self.node(node_id).stop()
+            return
+        running = [self.nodes[i] for i in self.running_ids()]
+        for node in running[:-1]:
+            node.stop()
+        for node in running[-1:]:
+            node.kill()
 
     def kill(self, node_id: int) -> None:
         """SIGKILL one node at once (its data is kept for ``restart``)."""

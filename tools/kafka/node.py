@@ -47,51 +47,6 @@ def _kill_live_processes() -> None:
 atexit.register(_kill_live_processes)
 
 
-def base_properties(
-    node_id: int, port: int, controller_port: int, data_dir: Path
-) -> dict[str, str]:
-    """server.properties entries common to every test node (single or clustered)."""
-    return {
-        "process.roles": "broker,controller",
-        "node.id": str(node_id),
-        "listeners": f"PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}",
-        "advertised.listeners": (
-            f"PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}"
-        ),
-        "inter.broker.listener.name": "PLAINTEXT",
-        "controller.listener.names": "CONTROLLER",
-        "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
-        "log.dirs": str(data_dir),
-        "num.partitions": "1",
-        "auto.create.topics.enable": "false",
-        "group.initial.rebalance.delay.ms": "0",
-        "offsets.topic.num.partitions": "3",
-        "transaction.state.log.num.partitions": "3",
-        "share.coordinator.state.topic.num.partitions": "1",
-        "num.network.threads": "2",
-        "num.io.threads": "2",
-        "num.recovery.threads.per.data.dir": "1",
-        "num.replica.fetchers": "1",
-        "background.threads": "2",
-        "log.cleaner.threads": "1",
-        "log.cleaner.dedupe.buffer.size": str(16 * 1024 * 1024),
-    }
-
-
-def replication_properties(replication: int, min_isr: int) -> dict[str, str]:
-    """Replication factor / min ISR for internal topics and new topics."""
-    rf, isr = str(replication), str(min_isr)
-    return {
-        "default.replication.factor": rf,
-        "min.insync.replicas": isr,
-        "offsets.topic.replication.factor": rf,
-        "transaction.state.log.replication.factor": rf,
-        "transaction.state.log.min.isr": isr,
-        "share.coordinator.state.topic.replication.factor": rf,
-        "share.coordinator.state.topic.min.isr": isr,
-    }
-
-
 def _tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
     try:
         text = path.read_text("utf-8", errors="replace")
@@ -231,11 +186,6 @@ class KafkaNode:
             with _live_lock:
                 _live.pop(self._proc.pid, None)
         self._proc = None
-
-    def terminate(self) -> None:
-        """Send SIGTERM (controlled shutdown) without waiting; ``stop()`` completes it."""
-        if self._proc is not None and self._proc.poll() is None:
-            self._proc.send_signal(signal.SIGTERM)
 
     def stop(self, timeout: float = STOP_TIMEOUT_S) -> None:
         """SIGTERM (controlled shutdown), wait up to ``timeout`` s, then SIGKILL."""
