@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import tempfile
 import time
 from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 
-from tools.kafka.node import KafkaNode, remove_tree, wait_for_brokers
+from tools.kafka.node import KafkaNode, make_owned_dir, remove_tree, wait_for_brokers
 from tools.kafka.properties import base_properties, replication_properties
 from tools.kafka.runtime import JvmOptions, free_ports, new_cluster_id
 
@@ -31,7 +30,7 @@ class KafkaBroker:
         startup_timeout: float = STARTUP_TIMEOUT_S,
         properties: Mapping[str, str] | None = None,
     ) -> None:
-        self.directory = Path(tempfile.mkdtemp(prefix="kafka-broker-", dir=base_dir))
+        self.directory = make_owned_dir("kafka-broker-", base_dir)
         self.startup_timeout = startup_timeout
         self.cluster_id = new_cluster_id()
         port, controller_port = free_ports(2)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
 import time
 from collections.abc import Collection, Mapping
 from pathlib import Path
@@ -10,6 +9,7 @@ from types import TracebackType
 
 from tools.kafka.node import (
     KafkaNode,
+    make_owned_dir,
     quiet_admin,
     remove_tree,
     wait_for_brokers,
@@ -39,7 +39,7 @@ class KafkaCluster:
     ) -> None:
         if size < 1:
             raise ValueError("a cluster needs at least one node")
-        self.directory = Path(tempfile.mkdtemp(prefix="kafka-cluster-", dir=base_dir))
+        self.directory = make_owned_dir("kafka-cluster-", base_dir)
         self.startup_timeout = startup_timeout
         self.cluster_id = new_cluster_id()
         ports = free_ports(2 * size)

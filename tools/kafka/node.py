@@ -11,6 +11,7 @@ import logging
 import shutil
 import signal
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Collection, Mapping, Sequence
@@ -29,22 +30,37 @@ FORMAT_TIMEOUT_S = 120.0
 
 _live_lock = threading.Lock()
 _live: dict[int, subprocess.Popen[bytes]] = {}
+_owned_dirs: set[Path] = set()
 
 
 def _kill_live_processes() -> None:
-    """atexit: SIGKILL every JVM this Python process started and has not stopped."""
+    """atexit: SIGKILL every JVM this Python process started and has not stopped, then
+    delete the directories of brokers and clusters that were never closed."""
     with _live_lock:
         procs = list(_live.values())
         _live.clear()
+        dirs = list(_owned_dirs)
+        _owned_dirs.clear()
     for proc in procs:
         if proc.poll() is None:
             proc.kill()
     for proc in procs:
         with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(timeout=10)
+    for directory in dirs:
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 atexit.register(_kill_live_processes)
+
+
+def make_owned_dir(prefix: str, base_dir: Path | None = None) -> Path:
+    """A new temp directory that is deleted at interpreter exit unless ``remove_tree``
+    deleted it before."""
+    directory = Path(tempfile.mkdtemp(prefix=prefix, dir=base_dir))
+    with _live_lock:
+        _owned_dirs.add(directory)
+    return directory
 
 
 def _tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
@@ -230,7 +246,7 @@ def _fail_not_ready(
         f"--- node {n.node_id}: last lines of {n.log_path} ---\n{n.log_tail()}" for n in nodes
     )
     return KafkaHarnessError(
-        f"Kafka at {bootstrap_servers} not ready after {timeout:.0f} s ({detail})\n{tails}"
+        f"Kafka at {bootstrap_servers} not ready after {timeout:g} s ({detail})\n{tails}"
     )
 
 
@@ -278,5 +294,6 @@ def wait_for_brokers(
 
 
 def remove_tree(path: Path) -> None:
-    if path.exists():
-        shutil.rmtree(path, ignore_errors=True)
+    with _live_lock:
+        _owned_dirs.discard(path)
+    shutil.rmtree(path, ignore_errors=True)
