@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Collection, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
 
@@ -98,8 +99,11 @@ class KafkaCluster:
         """Start one node (or all when ``node_id`` is None) and wait until registered."""
         began = time.monotonic()
         targets = self.node_ids if node_id is None else [node_id]
+        with ThreadPoolExecutor(max_workers=len(targets)) as pool:
+            # Format the nodes concurrently (one short-lived JVM each) ...
+            list(pool.map(lambda i: self.node(i).prepare(), targets))
         for i in targets:
-            self.node(i).launch()
+            self.node(i).launch()  # ... but spawn brokers from this thread (parent-death signal)
         self._wait(targets)
         if node_id is None:
             self.last_start_seconds = time.monotonic() - began

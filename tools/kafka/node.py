@@ -154,13 +154,18 @@ class KafkaNode:
                 f"{result.stdout}{result.stderr}"
             )
 
-    def launch(self) -> None:
-        """Write properties, format storage if needed and spawn the JVM (no readiness wait)."""
-        if self.is_running:
-            return
+    def prepare(self) -> None:
+        """Write server.properties and format the storage (first time only)."""
         libs = ensure_runtime()
         self._write_properties()
         self._format(libs)
+
+    def launch(self) -> None:
+        """``prepare()``, then spawn the JVM (no readiness wait)."""
+        if self.is_running:
+            return
+        self.prepare()
+        libs = ensure_runtime()
         cmd = java_command(
             libs, "kafka.Kafka", [str(self.properties_path)], self.jvm, self.directory
         )
