@@ -19,8 +19,8 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, Message, Pro
 from confluent_kafka import TopicPartition as TP
 
 from tools.kafka import KafkaBroker, KafkaCluster, create_topic, topic_config, unique_name
-from tools.kafka.node import quiet_admin
 from tools.kafka.pytest_plugin import TopicFactory
+from tools.kafka.readiness import quiet_admin
 
 ROOT = Path(__file__).resolve().parents[2]
 Header = tuple[str, str | bytes | None]

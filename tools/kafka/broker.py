@@ -5,16 +5,16 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from types import TracebackType
 
-from tools.kafka.node import KafkaNode, make_owned_dir, remove_tree, wait_for_brokers
+from tools.kafka.node import KafkaNode, ManagedKafka, make_owned_dir, remove_tree
 from tools.kafka.properties import base_properties, replication_properties
+from tools.kafka.readiness import wait_for_brokers
 from tools.kafka.runtime import JvmOptions, free_ports, new_cluster_id
 
 STARTUP_TIMEOUT_S = 90.0
 
 
-class KafkaBroker:
+class KafkaBroker(ManagedKafka):
     """One broker+controller JVM on free 127.0.0.1 ports, data in a private temp dir.
 
     ``start()`` blocks until the AdminClient sees the broker (bounded by
@@ -94,23 +94,6 @@ class KafkaBroker:
         """Stop the broker and delete its directory (data and log)."""
         self.node.stop()
         remove_tree(self.directory)
-
-    destroy = close
-
-    def __enter__(self) -> KafkaBroker:
-        try:
-            return self.start()
-        except BaseException:
-            self.close()
-            raise
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         state = "running" if self.is_running else "stopped"

@@ -6,22 +6,21 @@ import time
 from collections.abc import Collection, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from types import TracebackType
 
 from tools.kafka.node import (
     KafkaNode,
+    ManagedKafka,
     make_owned_dir,
-    quiet_admin,
     remove_tree,
-    wait_for_brokers,
 )
 from tools.kafka.properties import base_properties, replication_properties
+from tools.kafka.readiness import quiet_admin, wait_for_brokers
 from tools.kafka.runtime import JvmOptions, KafkaHarnessError, free_ports, new_cluster_id
 
 STARTUP_TIMEOUT_S = 120.0
 
 
-class KafkaCluster:
+class KafkaCluster(ManagedKafka):
     """``size`` JVMs (node ids 1..size) sharing one cluster id and a static voter set.
 
     Defaults suit failover tests: replication factor 3, min.insync.replicas 2, and a
@@ -98,16 +97,18 @@ class KafkaCluster:
     def start(self, node_id: int | None = None) -> KafkaCluster:
         """Start one node (or all when ``node_id`` is None) and wait until registered."""
         began = time.monotonic()
-        targets = self.node_ids if node_id is None else [node_id]
-        with ThreadPoolExecutor(max_workers=len(targets)) as pool:
-            # Format the nodes concurrently (one short-lived JVM each) ...
-            list(pool.map(lambda i: self.node(i).prepare(), targets))
-        for i in targets:
-            self.node(i).launch()  # ... but spawn brokers from this thread (parent-death signal)
-        self._wait(targets)
+        self._start(self.node_ids if node_id is None else [self.node(node_id).node_id])
         if node_id is None:
             self.last_start_seconds = time.monotonic() - began
         return self
+
+    def _start(self, targets: list[int]) -> None:
+        with ThreadPoolExecutor(max_workers=len(targets)) as pool:
+            # Format the nodes concurrently (one short-lived JVM each) ...
+            list(pool.map(lambda i: self.nodes[i].prepare(), targets))
+        for i in targets:
+            self.nodes[i].launch()  # ... but spawn brokers from this thread (parent-death signal)
+        self._wait(targets)
 
     def stop(self, node_id: int | None = None) -> None:
         """Controlled shutdown of one node (SIGTERM, up to 30 s, then SIGKILL), or of all.
@@ -137,10 +138,8 @@ class KafkaCluster:
     def ensure_running(self) -> KafkaCluster:
         """Start any node that was stopped or killed (e.g. by an earlier test)."""
         down = [i for i in self.node_ids if not self.nodes[i].is_running]
-        for i in down:
-            self.nodes[i].launch()
         if down:
-            self._wait(down)
+            self._start(down)
         return self
 
     def leader_of(self, topic: str, partition: int, timeout: float = 10.0) -> int:
@@ -182,23 +181,6 @@ class KafkaCluster:
         """Stop every node and delete the cluster directory."""
         self.stop()
         remove_tree(self.directory)
-
-    destroy = close
-
-    def __enter__(self) -> KafkaCluster:
-        try:
-            return self.start()
-        except BaseException:
-            self.close()
-            raise
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"KafkaCluster({self.bootstrap_servers}, running={self.running_ids()})"

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from confluent_kafka.admin._config import ConfigResource
 from confluent_kafka.cimpl import NewTopic
 
-from tools.kafka.node import quiet_admin
+from tools.kafka.readiness import quiet_admin
 from tools.kafka.runtime import KafkaHarnessError
 
 #: Topic config of a compacted schedules topic: keep the latest value per key forever.
