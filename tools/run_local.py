@@ -7,6 +7,7 @@ needs, then runs the service in the foreground until Ctrl-C.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 
@@ -42,10 +43,15 @@ def main() -> int:
         if created:
             print(f"created topics: {', '.join(created)}", file=sys.stderr)
         print(f"BOOTSTRAP_SERVERS={settings.bootstrap_servers}", file=sys.stderr)
-        try:
-            return subprocess.call([sys.executable, "-m", "app"], env=env)
-        except KeyboardInterrupt:
-            return 0
+        service = subprocess.Popen([sys.executable, "-m", "app"], env=env)
+
+        def stop_service(signum: int, frame: object) -> None:
+            service.send_signal(signal.SIGTERM)
+
+        # Ctrl-C or a SIGTERM: the service stops gracefully first, then the broker.
+        signal.signal(signal.SIGINT, stop_service)
+        signal.signal(signal.SIGTERM, stop_service)
+        return service.wait()
     finally:
         if broker is not None:
             broker.terminate()
