@@ -10,7 +10,7 @@ import pytest
 
 from app.engine import Event
 from tests.integration.test_scheduler import fire_marker, payloads
-from tests.kafka_io import Header, produce, read_all, read_count, schedule_headers
+from tests.kafka_io import Header, produce, read_all, read_count, schedule_headers, wait_for
 from tests.scheduler_fixtures import StartScheduler, Topics
 
 
@@ -184,7 +184,7 @@ def test_unknown_target_topic_goes_to_the_dead_letter_topic(
     produce(
         topics.bootstrap,
         topics.schedules,
-        [(b"lost", b"payload", schedule_headers(time.time(), "no-such-topic"))],
+        [(b"lost", b"payload", schedule_headers(time.time() + 1, "no-such-topic"))],
         partition=0,
     )
     [letter] = read_count(topics.bootstrap, dead_letter, 1, timeout=60)
@@ -193,3 +193,19 @@ def test_unknown_target_topic_goes_to_the_dead_letter_topic(
     log = read_count(topics.bootstrap, topics.schedules, 2)
     assert [m.value() for m in log] == [b"payload", None]
     assert scheduler.metrics.value(Event.DEAD_LETTERED) == 1
+
+
+def test_unknown_target_topic_without_dead_letter_topic_is_counted_and_kept(
+    topics: Topics, start_scheduler: StartScheduler
+) -> None:
+    scheduler = start_scheduler()
+    produce(
+        topics.bootstrap,
+        topics.schedules,
+        [(b"stuck", b"payload", schedule_headers(time.time() + 1, "no-such-topic"))],
+        partition=0,
+    )
+    wait_for(lambda: scheduler.metrics.value(Event.FAILED) == 1, 60, "the failure")
+    fire_marker(topics, partition=0)
+    log = read_all(topics.bootstrap, topics.schedules)
+    assert [m.value() for m in log if m.key() == b"stuck"] == [b"payload"], "not tombstoned"
