@@ -4,18 +4,25 @@ from __future__ import annotations
 
 import pytest
 
+from app.engine import Schedule
+
 from .helpers import NOON, Harness, held, replay
 
 S = 1000
 
 
-def test_a_failed_fire_retried_later_fires_again() -> None:
+def failed_fire() -> tuple[Harness, Schedule]:
+    """A loaded partition whose only schedule fired at noon + 1 s and failed."""
     h = Harness()
     h.load()
     h.put(b"id", NOON + S)
     h.clock.set(NOON + S)
     h.step()
-    schedule = h.fail(h.fired[-1])
+    return h, h.fail(h.fired[-1])
+
+
+def test_a_failed_fire_retried_later_fires_again() -> None:
+    h, schedule = failed_fire()
     h.engine.retry_later(schedule, NOON + 3 * S)
     assert held(h.engine) == {b"id": (schedule.version, NOON + S)}
     h.clock.set(NOON + 3 * S - 1)
@@ -28,12 +35,7 @@ def test_a_failed_fire_retried_later_fires_again() -> None:
 
 @pytest.mark.parametrize("change", ["update", "delete", "invalid", "past-due"])
 def test_a_failed_fire_is_not_retried_once_the_key_changed(change: str) -> None:
-    h = Harness()
-    h.load()
-    h.put(b"id", NOON + S)
-    h.clock.set(NOON + S)
-    h.step()
-    schedule = h.fail(h.fired[-1])
+    h, schedule = failed_fire()
     if change == "update":
         h.put(b"id", NOON + 9 * S, b"v2")
     elif change == "delete":
@@ -53,12 +55,7 @@ def test_a_failed_fire_is_not_retried_once_the_key_changed(change: str) -> None:
 
 
 def test_give_up_forgets_the_fire_and_leaves_the_schedule_in_its_topic() -> None:
-    h = Harness()
-    h.load()
-    h.put(b"id", NOON + S)
-    h.clock.set(NOON + S)
-    h.step()
-    schedule = h.fail(h.fired[-1])
+    h, schedule = failed_fire()
     h.engine.give_up(schedule)
     h.engine.retry_later(schedule, NOON + 2 * S)  # too late: it was given up
     h.clock.set(NOON + 5 * S)
@@ -69,12 +66,7 @@ def test_give_up_forgets_the_fire_and_leaves_the_schedule_in_its_topic() -> None
 
 
 def test_retry_after_the_partition_came_back_is_ignored() -> None:
-    h = Harness()
-    h.load()
-    h.put(b"id", NOON + S)
-    h.clock.set(NOON + S)
-    h.step()
-    schedule = h.fail(h.fired[-1])
+    h, schedule = failed_fire()
     h.load()  # revoked and assigned again: the new load holds it again
     h.engine.retry_later(schedule, NOON + 2 * S)
     h.clock.set(NOON + 3 * S)
