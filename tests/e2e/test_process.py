@@ -87,8 +87,13 @@ def test_service_fires_answers_http_and_stops_cleanly_on_sigterm(
 
     [fired] = read_count(topics.bootstrap, topics.target, 1)
     assert fired.value() == b"payload"
-    metrics = httpx.get(f"{metrics_url}/metrics", timeout=5).text
-    assert 'kafka_scheduler_event_total{type="kafka_scheduler_triggered_schedule"} 1.0' in metrics
+    assert httpx.get(f"{api_url}/health/live", timeout=5).json() == {"status": "ok"}
+    assert httpx.get(f"{api_url}/health/ready", timeout=5).json() == {"status": "ok"}
+    fired_total = 'kafka_scheduler_event_total{type="kafka_scheduler_triggered_schedule"} 1.0'
+    for url in (metrics_url, api_url):  # the same registry on both ports
+        metrics = httpx.get(f"{url}/metrics", timeout=5).text
+        assert fired_total in metrics
+        assert 'http_requests_total{handler="/info",method="GET",status="2xx"}' in metrics
 
     process.send_signal(signal.SIGTERM)
     assert process.wait(30) == 0
