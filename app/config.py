@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from app.engine import EngineSettings, Rules
+
 KafkaProperties = dict[str, str | int | float | bool]
 
 _LOG_LEVELS = ("debug", "info", "warning", "warn", "error", "critical")
@@ -171,6 +173,14 @@ class Settings:
             dead_letter_topic=dead_letter,
             timezone=timezone,
             kafka_file=KafkaFileConfig.load(config_file) if config_file else KafkaFileConfig(),
+        )
+
+    def engine_settings(self) -> EngineSettings:
+        return EngineSettings(
+            rules=Rules(frozenset(self.schedules_topics), self.history_topic),
+            grace_seconds=self.schedule_grace_interval,
+            since_delta_days=self.since_delta,
+            timezone=self.timezone,
         )
 
     def producer_config(self) -> KafkaProperties:

@@ -1,6 +1,6 @@
 """Pure scheduling logic: parsing, partition state, the due-time queue, a clock."""
 
-from app.engine.clock import Clock, ManualClock, SystemClock
+from app.engine.clock import Clock, ManualClock, ShiftedClock, SystemClock
 from app.engine.engine import Engine, EngineSettings
 from app.engine.events import (
     Action,
@@ -30,6 +30,7 @@ __all__ = [
     "Rewrite",
     "Rules",
     "Schedule",
+    "ShiftedClock",
     "SystemClock",
     "Tombstone",
 ]

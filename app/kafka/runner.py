@@ -12,7 +12,7 @@ import threading
 from types import TracebackType
 
 from app.config import Settings
-from app.engine import Clock, Engine, EngineSettings, Rules, Schedule, SystemClock
+from app.engine import Clock, Engine, Schedule, SystemClock
 from app.kafka.consumer import ScheduleConsumer
 from app.kafka.writer import ActionWriter
 from app.metrics import Metrics
@@ -22,15 +22,6 @@ log = logging.getLogger(__name__)
 IDLE_WAIT_S = 0.1
 ACK_WAIT_S = 0.005
 FLUSH_TIMEOUT_S = 10.0
-
-
-def engine_settings(settings: Settings) -> EngineSettings:
-    return EngineSettings(
-        rules=Rules(frozenset(settings.schedules_topics), settings.history_topic),
-        grace_seconds=settings.schedule_grace_interval,
-        since_delta_days=settings.since_delta,
-        timezone=settings.timezone,
-    )
 
 
 class KafkaScheduler:
@@ -44,7 +35,7 @@ class KafkaScheduler:
         self.metrics = metrics or Metrics()
         self.clock = clock or SystemClock()
         self.lock = threading.Lock()
-        self.engine = Engine(engine_settings(settings), self.clock, self.metrics)
+        self.engine = Engine(settings.engine_settings(), self.clock, self.metrics)
         self.metrics.track(self._pending_count, self._loading_count)
         self._writer = ActionWriter(settings, self.engine, self.metrics)
         self._consumer = ScheduleConsumer(settings, self.engine, self.lock, self._flush)
