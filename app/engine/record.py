@@ -41,3 +41,13 @@ class Record:
 
     def timestamp(self) -> tuple[int, int]:
         return (TIMESTAMP_CREATE_TIME, self.timestamp_ms)
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """Where a write landed: what a Kafka acknowledgement says."""
+
+    topic: str
+    partition: int
+    offset: int
+    timestamp_ms: int

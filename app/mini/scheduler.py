@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from dataclasses import dataclass
 from types import TracebackType
 
 from app.config import Settings
@@ -25,20 +24,13 @@ from app.engine import (
     ShiftedClock,
     SystemClock,
     Tombstone,
+    Written,
 )
 from app.engine.schedule import TOMBSTONE_OF, Header, output_headers, rewrite_headers
 from app.metrics import Metrics
 
 RECORDS_PER_TOPIC = 10_000
 IDLE_WAIT_S = 1.0
-
-
-@dataclass(frozen=True, slots=True)
-class Written:
-    topic: str
-    partition: int
-    offset: int
-    timestamp_ms: int
 
 
 class MiniScheduler:
