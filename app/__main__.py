@@ -7,14 +7,17 @@ import logging
 import signal
 import sys
 import threading
+from typing import Protocol
 
 import uvicorn
+from fastapi import FastAPI
 from prometheus_client import start_http_server
 
 from app import __version__
 from app.api import create_app
 from app.config import ConfigError, Settings
 from app.kafka.runner import KafkaScheduler
+from app.mini.scheduler import MiniScheduler
 
 ENVIRONMENT_HELP = """\
 configuration (environment variables, defaults in brackets):
@@ -43,22 +46,34 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=__version__)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.add_parser("run", help="the Kafka scheduler (the default)")
+    commands.add_parser(
+        "mini",
+        help="an in-memory scheduler without Kafka, for integration tests",
+        description="Same REST API, state in memory, plus a test clock "
+        "(POST /v1/clock/advance) and what fired (GET /v1/topics/{topic}/records).",
+    )
     return parser
 
 
-def serve(settings: Settings) -> int:
-    """Run the Kafka scheduler with its REST API and metrics until SIGTERM or SIGINT.
+class _Service(Protocol):
+    failure: BaseException | None
+
+    def start(self) -> None: ...
+    def close(self) -> None: ...
+    def is_running(self) -> bool: ...
+
+
+def serve(service: _Service, app: FastAPI, settings: Settings) -> int:
+    """Run a scheduler with its REST API until SIGTERM or SIGINT.
 
     The HTTP server runs in a thread of its own so that the signals are ours: a stop is
     graceful (writes finished, group left) and exits 0.
     """
-    scheduler = KafkaScheduler(settings)
-    metrics_server, _ = start_http_server(
-        settings.metrics_addr.port, settings.metrics_addr.host, scheduler.metrics.registry
-    )
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(scheduler),
+            app,
             host=settings.server_addr.host,
             port=settings.server_addr.port,
             log_level=settings.log_level,
@@ -67,23 +82,36 @@ def serve(settings: Settings) -> int:
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    scheduler.start()
+    service.start()
     http = threading.Thread(target=server.run, name="http", daemon=True)
     http.start()
     while not stop.wait(0.2):
-        if not scheduler.is_running() or not http.is_alive():
+        if not service.is_running() or not http.is_alive():
             break
     server.should_exit = True
     http.join(10)
-    scheduler.close()
-    metrics_server.shutdown()
-    if scheduler.failure is not None or not server.started:
-        return 1
-    return 0
+    service.close()
+    return 1 if service.failure is not None or not server.started else 0
+
+
+def serve_kafka(settings: Settings) -> int:
+    scheduler = KafkaScheduler(settings)
+    metrics_server, _ = start_http_server(
+        settings.metrics_addr.port, settings.metrics_addr.host, scheduler.metrics.registry
+    )
+    try:
+        return serve(scheduler, create_app(scheduler), settings)
+    finally:
+        metrics_server.shutdown()
+
+
+def serve_mini(settings: Settings) -> int:
+    mini = MiniScheduler(settings)
+    return serve(mini, create_app(mini, mini=True), settings)
 
 
 def main(argv: list[str] | None = None) -> int:
-    _parser().parse_args(argv)
+    command = _parser().parse_args(argv).command or "run"
     try:
         settings = Settings.from_env()
     except ConfigError as error:
@@ -93,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
         level=settings.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    return serve(settings)
+    return serve_mini(settings) if command == "mini" else serve_kafka(settings)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from app.engine.events import (
     Rewrite,
     Tombstone,
 )
-from app.engine.record import Record, Written
+from app.engine.record import Record, WriteFailed, Written
 from app.engine.schedule import Rules, Schedule
 
 __all__ = [
@@ -33,5 +33,6 @@ __all__ = [
     "ShiftedClock",
     "SystemClock",
     "Tombstone",
+    "WriteFailed",
     "Written",
 ]

@@ -51,3 +51,7 @@ class Written:
     partition: int
     offset: int
     timestamp_ms: int
+
+
+class WriteFailed(Exception):
+    """A backend could not write a record (the broker did not acknowledge it)."""

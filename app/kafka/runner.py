@@ -11,9 +11,13 @@ import logging
 import threading
 from types import TracebackType
 
+from confluent_kafka import KafkaException
+
 from app.config import Settings
-from app.engine import Clock, Engine, Schedule, SystemClock
+from app.engine import Clock, Engine, Schedule, SystemClock, WriteFailed, Written
+from app.engine.schedule import Header
 from app.kafka.consumer import ScheduleConsumer
+from app.kafka.submit import ScheduleWriter
 from app.kafka.writer import ActionWriter
 from app.metrics import Metrics
 
@@ -39,6 +43,7 @@ class KafkaScheduler:
         self.metrics.track(self._pending_count, self._loading_count)
         self._writer = ActionWriter(settings, self.engine, self.metrics)
         self._consumer = ScheduleConsumer(settings, self.engine, self.lock, self._flush)
+        self._api_writer = ScheduleWriter(settings)
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self.last_loop_ms = 0
@@ -67,6 +72,7 @@ class KafkaScheduler:
         self._flush()
         self._consumer.close()
         self._flush()
+        self._api_writer.close()
 
     def is_running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
@@ -84,6 +90,16 @@ class KafkaScheduler:
         with self.lock:
             engine = self.engine
             return [tp for tp in engine.assigned() if not engine.is_loading(*tp)]
+
+    def get(self, key: bytes) -> Schedule | None:
+        with self.lock:
+            return self.engine.get(key)
+
+    def write(self, topic: str, key: bytes, value: bytes | None, headers: list[Header]) -> Written:
+        try:
+            return self._api_writer.write(topic, key, value, headers)
+        except KafkaException as error:
+            raise WriteFailed(str(error)) from error
 
     def schedules(self) -> list[Schedule]:
         with self.lock:

@@ -46,6 +46,7 @@ class MiniScheduler:
         dead letters), the newest ``RECORDS_PER_TOPIC`` of each."""
         self._offsets: dict[str, int] = {}
         self._stopping = False
+        self.failure: BaseException | None = None
         self._thread: threading.Thread | None = None
         for topic in settings.schedules_topics:
             self.engine.assign(topic, 0)
@@ -77,8 +78,11 @@ class MiniScheduler:
     ) -> None:
         self.close()
 
-    def is_alive(self) -> bool:
+    def is_running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
+
+    def is_alive(self) -> bool:
+        return self.is_running()
 
     def is_ready(self) -> bool:
         return self.is_alive()
@@ -98,6 +102,10 @@ class MiniScheduler:
             self.clock.advance(int(seconds * 1000))
             self._settle()
             return self.clock.now_ms()
+
+    def get(self, key: bytes) -> Schedule | None:
+        with self.lock:
+            return self.engine.get(key)
 
     def schedules(self) -> list[Schedule]:
         with self.lock:

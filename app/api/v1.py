@@ -1,0 +1,202 @@
+"""The versioned resource API: create, replace, read, list and delete schedules.
+
+A write becomes the schedule record an SDK user would produce, so a schedule made here
+follows exactly the same path as one produced by any Kafka client.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import TYPE_CHECKING, Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+
+from app.api.models import Page, ScheduleIn, ScheduleOut
+from app.engine import Schedule, WriteFailed, Written
+from app.engine.schedule import Header
+
+if TYPE_CHECKING:
+    from app.api.app import Backend
+
+router = APIRouter(prefix="/v1/schedules", tags=["schedules"])
+
+MAX_RECORD_BYTES = 1_000_000
+"""Kafka's default ``message.max.bytes`` (1 MB), less room for the batch overhead."""
+
+
+def _backend(request: Request) -> Backend:
+    backend: Backend = request.app.state.backend
+    return backend
+
+
+def _error(field: str, message: str) -> dict[str, Any]:
+    return {"loc": ("body", field), "msg": message, "type": "value_error"}
+
+
+def _to_record(
+    backend: Backend, schedule_id: str, body: ScheduleIn
+) -> tuple[str, bytes, bytes, list[Header]]:
+    """The schedule record for ``body``, or a 422 naming every field that breaks a rule."""
+    settings = backend.settings
+    errors = []
+    if not schedule_id.strip():
+        errors.append(_error("id", "must not be blank"))
+    topic = body.topic or settings.schedules_topics[0]
+    if topic not in settings.schedules_topics:
+        errors.append(_error("topic", f"{topic!r} is not one of SCHEDULES_TOPICS"))
+    target_error = settings.engine_settings().rules.target_topic_error(body.target_topic)
+    if target_error:
+        errors.append(_error("target_topic", target_error))
+    now_s = backend.clock.now_ms() // 1000
+    if int(body.due_seconds) < now_s - settings.schedule_grace_interval:
+        errors.append(
+            _error(
+                "epoch" if body.at is None else "at",
+                f"due time {body.due_seconds:.3f} is in the past (now {now_s}, grace "
+                f"{settings.schedule_grace_interval} s)",
+            )
+        )
+    value = b""
+    try:
+        value = body.payload()
+    except ValueError as error:
+        errors.append(_error("value", str(error)))
+    headers = body.record_headers()
+    size = len(schedule_id) + len(value) + sum(len(n) + len(v or b"") for n, v in headers)
+    if size > MAX_RECORD_BYTES:
+        errors.append(_error("value", f"record of {size} bytes exceeds {MAX_RECORD_BYTES}"))
+    if errors:
+        raise RequestValidationError(errors)
+    return topic, schedule_id.encode(), value, headers
+
+
+def _write(
+    backend: Backend, topic: str, key: bytes, value: bytes | None, headers: list[Header]
+) -> Written:
+    try:
+        return backend.write(topic, key, value, headers)
+    except WriteFailed as error:
+        raise HTTPException(503, f"the schedule could not be written: {error}") from error
+
+
+def _written(
+    schedule_id: str, body: ScheduleIn, topic: str, value: bytes, headers: list[Header], at: Written
+) -> ScheduleOut:
+    return ScheduleOut.of(
+        Schedule(
+            id=schedule_id.encode(),
+            due_ms=round(body.due_seconds * 1000),
+            target_topic=body.target_topic,
+            target_key=None if body.target_key is None else body.target_key.encode(),
+            value=value,
+            headers=headers,
+            timestamp_ms=at.timestamp_ms,
+            topic=topic,
+            partition=at.partition,
+            offset=at.offset,
+            version=at.offset,
+        )
+    )
+
+
+@router.post("", status_code=201, summary="Create a schedule")
+def create(request: Request, body: ScheduleIn) -> ScheduleOut:
+    if body.id is None:
+        raise RequestValidationError([_error("id", "required")])
+    backend = _backend(request)
+    topic, key, value, headers = _to_record(backend, body.id, body)
+    written = _write(backend, topic, key, value, headers)
+    return _written(body.id, body, topic, value, headers, written)
+
+
+@router.put(
+    "/{schedule_id}",
+    summary="Create or replace a schedule",
+    responses={201: {"model": ScheduleOut, "description": "Created"}},
+)
+def replace(
+    request: Request, response: Response, schedule_id: str, body: ScheduleIn
+) -> ScheduleOut:
+    if body.id is not None and body.id != schedule_id:
+        raise RequestValidationError([_error("id", "differs from the id in the path")])
+    backend = _backend(request)
+    existed = backend.get(schedule_id.encode()) is not None
+    topic, key, value, headers = _to_record(backend, schedule_id, body)
+    written = _write(backend, topic, key, value, headers)
+    response.status_code = 200 if existed else 201
+    return _written(schedule_id, body, topic, value, headers, written)
+
+
+def _held(backend: Backend, schedule_id: str) -> Schedule:
+    schedule = backend.get(schedule_id.encode())
+    if schedule is None:
+        raise HTTPException(404, f"no pending schedule {schedule_id!r} on this instance")
+    return schedule
+
+
+@router.get("/{schedule_id}", summary="Read a pending schedule", responses={404: {}})
+def read(request: Request, schedule_id: str) -> ScheduleOut:
+    return ScheduleOut.of(_held(_backend(request), schedule_id))
+
+
+@router.delete(
+    "/{schedule_id}", status_code=204, summary="Delete a pending schedule", responses={404: {}}
+)
+def delete(request: Request, schedule_id: str) -> Response:
+    backend = _backend(request)
+    schedule = _held(backend, schedule_id)
+    _write(backend, schedule.topic, schedule.id, None, [])
+    return Response(status_code=204)
+
+
+def _cursor(schedule: Schedule) -> str:
+    return base64.urlsafe_b64encode(f"{schedule.due_ms}:{schedule.id.hex()}".encode()).decode()
+
+
+def _after(cursor: str) -> tuple[int, bytes]:
+    try:
+        due, _, key = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
+        return int(due), bytes.fromhex(key)
+    except (binascii.Error, ValueError, UnicodeDecodeError) as error:
+        raise RequestValidationError(
+            [
+                {
+                    "loc": ("query", "cursor"),
+                    "msg": "not a cursor from a previous page",
+                    "type": "value_error",
+                }
+            ]
+        ) from error
+
+
+@router.get("", summary="List pending schedules, by due time, one page at a time")
+def list_schedules(
+    request: Request,
+    id_prefix: Annotated[str | None, Query(description="Only ids that start with this")] = None,
+    due_from: Annotated[float | None, Query(description="Due at or after, Unix seconds")] = None,
+    due_to: Annotated[float | None, Query(description="Due at or before, Unix seconds")] = None,
+    target_topic: Annotated[str | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+) -> Page:
+    after = _after(cursor) if cursor else None
+    prefix = id_prefix.encode() if id_prefix else None
+    low = None if due_from is None else round(due_from * 1000)
+    high = None if due_to is None else round(due_to * 1000)
+    matching = [
+        s
+        for s in _backend(request).schedules()
+        if (prefix is None or s.id.startswith(prefix))
+        and (low is None or s.due_ms >= low)
+        and (high is None or s.due_ms <= high)
+        and (target_topic is None or s.target_topic == target_topic)
+        and (after is None or (s.due_ms, s.id) > after)
+    ]
+    matching.sort(key=lambda s: (s.due_ms, s.id))
+    page = matching[:limit]
+    more = len(matching) > limit
+    return Page(
+        items=[ScheduleOut.of(s) for s in page], next_cursor=_cursor(page[-1]) if more else None
+    )
