@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from types import TracebackType
 
 from confluent_kafka import KafkaException
 
@@ -20,6 +19,7 @@ from app.kafka.consumer import ScheduleConsumer
 from app.kafka.submit import ScheduleWriter
 from app.kafka.writer import ActionWriter
 from app.metrics import Metrics
+from app.service import Service
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ ACK_WAIT_S = 0.005
 FLUSH_TIMEOUT_S = 10.0
 
 
-class KafkaScheduler:
+class KafkaScheduler(Service):
     def __init__(
         self,
         settings: Settings,
@@ -104,18 +104,6 @@ class KafkaScheduler:
     def schedules(self) -> list[Schedule]:
         with self.lock:
             return list(self.engine.pending())
-
-    def __enter__(self) -> KafkaScheduler:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def _run(self) -> None:
         engine, writer, consumer, clock = self.engine, self._writer, self._consumer, self.clock

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from types import TracebackType
 
 from app.config import Settings
 from app.engine import (
@@ -28,12 +27,13 @@ from app.engine import (
 )
 from app.engine.schedule import TOMBSTONE_OF, Header, output_headers, rewrite_headers
 from app.metrics import Metrics
+from app.service import Service
 
 RECORDS_PER_TOPIC = 10_000
 IDLE_WAIT_S = 1.0
 
 
-class MiniScheduler:
+class MiniScheduler(Service):
     def __init__(self, settings: Settings, metrics: Metrics | None = None) -> None:
         self.settings = settings
         self.metrics = metrics or Metrics()
@@ -65,18 +65,6 @@ class MiniScheduler:
         if self._thread is not None:
             self._thread.join()
             self._thread = None
-
-    def __enter__(self) -> MiniScheduler:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def is_running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()

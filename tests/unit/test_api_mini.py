@@ -137,8 +137,8 @@ def test_clock_advance_fires_and_records_show_it(client: TestClient) -> None:
     client.post("/v1/schedules", json=schedule(epoch=time.time() + 86400))
     assert client.get("/v1/topics/online-videos/records").json() == []
     before = client.get("/v1/clock").json()
-    after = client.post("/v1/clock/advance", json={"seconds": 86400}).json()
-    assert after["offset_seconds"] == 86400 and after["now"] >= before["now"] + 86400
+    after = client.post("/v1/clock/advance", json={"seconds": 86401}).json()
+    assert after["offset_seconds"] == 86401 and after["now"] >= before["now"] + 86401
     [record] = client.get("/v1/topics/online-videos/records").json()
     assert (record["key"], record["value"]) == ("vid1", "video 1")
     names = [h["name"] for h in record["headers"]]
