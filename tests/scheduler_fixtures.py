@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from app.config import Settings
+from app.engine import Event
 from app.kafka.runner import KafkaScheduler
 from tests.kafka_io import wait_for
 
@@ -63,3 +64,15 @@ def start_scheduler(topics: Topics, group_id: str) -> Iterator[StartScheduler]:
     yield start
     for scheduler in started:
         scheduler.close()
+
+
+def wait_counted(
+    scheduler: KafkaScheduler, event: Event, count: float, timeout: float = 10
+) -> None:
+    """Counters move when the broker's acknowledgement reaches the scheduler, a moment after
+    a reader can already see the record: wait for them rather than read them at once."""
+    wait_for(
+        lambda: scheduler.metrics.value(event) == count,
+        timeout,
+        f"{event.value} == {count} (now {scheduler.metrics.value(event)})",
+    )

@@ -91,8 +91,12 @@ def test_service_fires_answers_http_and_stops_cleanly_on_sigterm(
     assert httpx.get(f"{api_url}/health/ready", timeout=5).json() == {"status": "ok"}
     fired_total = 'kafka_scheduler_event_total{type="kafka_scheduler_triggered_schedule"} 1.0'
     for url in (metrics_url, api_url):  # the same registry on both ports
+        wait_for(
+            lambda url=url: fired_total in httpx.get(f"{url}/metrics", timeout=5).text,
+            10,
+            "the fire to be counted",
+        )
         metrics = httpx.get(f"{url}/metrics", timeout=5).text
-        assert fired_total in metrics
         assert 'http_requests_total{handler="/info",method="GET",status="2xx"}' in metrics
 
     process.send_signal(signal.SIGTERM)

@@ -11,7 +11,7 @@ import pytest
 from app.engine import Event
 from tests.integration.test_scheduler import fire_marker, payloads
 from tests.kafka_io import Header, produce, read_all, read_count, schedule_headers, wait_for
-from tests.scheduler_fixtures import StartScheduler, Topics
+from tests.scheduler_fixtures import StartScheduler, Topics, wait_counted
 
 
 def invalid_records(topics: Topics) -> list[tuple[bytes, bytes, list[Header]]]:
@@ -54,7 +54,7 @@ def test_invalid_schedules_are_counted_removed_and_never_block_the_partition(
         reasons = {m.key(): dict(m.headers() or [])["scheduler-error"] for m in letters}
         assert b"milliseconds" in reasons[b"epoch-ms"]
         assert b"history topic" in reasons[b"target-history"]
-        assert scheduler.metrics.value(Event.DEAD_LETTERED) == len(bad)
+        wait_counted(scheduler, Event.DEAD_LETTERED, len(bad))
 
 
 def test_invalid_records_found_by_a_load_are_rejected_once(
@@ -160,6 +160,7 @@ def test_counters_after_a_mixed_scenario(topics: Topics, start_scheduler: StartS
     )
     read_count(topics.bootstrap, topics.target, 2)
     fire_marker(topics, partition=0)
+    wait_counted(scheduler, Event.TRIGGERED, 2)
     metrics = scheduler.metrics
     assert {event: metrics.value(event) for event in Event} == {
         Event.PLANNED: 3,  # deleted, fires, marker
@@ -192,7 +193,7 @@ def test_unknown_target_topic_goes_to_the_dead_letter_topic(
     assert b"nknown" in dict(letter.headers() or [])["scheduler-error"]
     log = read_count(topics.bootstrap, topics.schedules, 2)
     assert [m.value() for m in log] == [b"payload", None]
-    assert scheduler.metrics.value(Event.DEAD_LETTERED) == 1
+    wait_counted(scheduler, Event.DEAD_LETTERED, 1)
 
 
 def test_unknown_target_topic_without_dead_letter_topic_is_counted_and_kept(

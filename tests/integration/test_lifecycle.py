@@ -9,7 +9,7 @@ from app.engine import Event
 from app.engine.schedule import REWRITE_OF, TOMBSTONE_OF
 from tests.integration.test_scheduler import fire_marker, payloads
 from tests.kafka_io import produce, read_all, read_count, schedule_headers, wait_for
-from tests.scheduler_fixtures import StartScheduler, Topics
+from tests.scheduler_fixtures import StartScheduler, Topics, wait_counted
 
 
 def test_restart_fires_missed_schedules_first_in_due_order_and_only_once(
@@ -30,8 +30,8 @@ def test_restart_fires_missed_schedules_first_in_due_order_and_only_once(
     first = start_scheduler()
     fired = read_count(topics.bootstrap, topics.target, 4)
     assert [m.value() for m in fired] == [b"missed-1", b"missed-2", b"missed-3", b"future"]
-    assert first.metrics.value(Event.MISSED) == 3
-    assert first.metrics.value(Event.TRIGGERED) == 1
+    wait_counted(first, Event.MISSED, 3)
+    wait_counted(first, Event.TRIGGERED, 1)
     first.close()
 
     second = start_scheduler()
@@ -127,5 +127,9 @@ def test_two_instances_share_the_partitions_and_fire_each_schedule_once(
     for partition in range(3):
         fire_marker(topics, partition)
     assert sorted(payloads(topics)) == sorted(keys)
-    counts = [s.metrics.value(Event.TRIGGERED) for s in (first, second)]
-    assert sum(counts) == 33 and all(counts), counts
+
+    def counts() -> list[float]:
+        return [s.metrics.value(Event.TRIGGERED) for s in (first, second)]
+
+    wait_for(lambda: sum(counts()) == 33, 10, "every fire counted")
+    assert all(counts()), counts()
