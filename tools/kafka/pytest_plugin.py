@@ -19,14 +19,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import pytest
 
 from tools.kafka.broker import KafkaBroker
 from tools.kafka.cluster import KafkaCluster
+from tools.kafka.node import ManagedKafka
 from tools.kafka.runtime import KafkaHarnessError, ensure_runtime
 from tools.kafka.topics import create_topic, unique_name
+
+Managed = TypeVar("Managed", bound=ManagedKafka)
 
 
 class TopicFactory(Protocol):
@@ -55,18 +58,23 @@ def kafka_runtime() -> Path:
         pytest.fail(f"Kafka runtime unavailable: {exc}", pytrace=False)
 
 
+def _running(kafka: Managed, what: str) -> Iterator[Managed]:
+    """Started for the fixture's scope and removed after it; a start that fails fails the
+    test with the broker's log tail, never skips it."""
+    try:
+        kafka.start()
+    except KafkaHarnessError as exc:
+        kafka.close()
+        pytest.fail(f"{what} did not start: {exc}", pytrace=False)
+    try:
+        yield kafka
+    finally:
+        kafka.close()
+
+
 @pytest.fixture(scope="session")
 def kafka_broker(kafka_runtime: Path) -> Iterator[KafkaBroker]:
-    broker = KafkaBroker()
-    try:
-        broker.start()
-    except KafkaHarnessError as exc:
-        broker.close()
-        pytest.fail(f"Kafka broker did not start: {exc}", pytrace=False)
-    try:
-        yield broker
-    finally:
-        broker.close()
+    yield from _running(KafkaBroker(), "Kafka broker")
 
 
 @pytest.fixture
@@ -102,13 +110,4 @@ def group_id() -> str:
 def kafka_cluster3(kafka_runtime: Path) -> Iterator[KafkaCluster]:
     """Shared by the whole session: a test that stops or kills a node should restart it
     (``kafka_cluster3.restart(node_id)``, or ``ensure_running()``) before it ends."""
-    cluster = KafkaCluster(3)
-    try:
-        cluster.start()
-    except KafkaHarnessError as exc:
-        cluster.close()
-        pytest.fail(f"3-node Kafka cluster did not start: {exc}", pytrace=False)
-    try:
-        yield cluster
-    finally:
-        cluster.close()
+    yield from _running(KafkaCluster(3), "3-node Kafka cluster")
