@@ -2,34 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Protocol
-
 from fastapi import FastAPI
 from prometheus_fastapi_instrumentator import Instrumentator
 
 from app import __version__
 from app.api import compat, health, v1
-from app.config import Settings
-from app.engine import Clock, Schedule, Written
-from app.engine.schedule import Header
-from app.metrics import Metrics
-
-
-class Backend(Protocol):
-    """What the routes need from a running scheduler, whatever its mode."""
-
-    settings: Settings
-    metrics: Metrics
-
-    @property
-    def clock(self) -> Clock: ...
-    def is_alive(self) -> bool: ...
-    def is_ready(self) -> bool: ...
-    def schedules(self) -> list[Schedule]: ...
-    def get(self, key: bytes) -> Schedule | None: ...
-    def write(self, topic: str, key: bytes, value: bytes | None, headers: list[Header]) -> Written:
-        """Write a schedule record or tombstone, acknowledged; raise ``WriteFailed``."""
-        ...
+from app.api.backend import Backend
 
 
 def create_app(backend: Backend, mini: bool = False) -> FastAPI:

@@ -4,26 +4,19 @@ from __future__ import annotations
 
 import base64
 import socket
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
+from app.api.backend import backend_of
 from app.engine import Schedule
-
-if TYPE_CHECKING:
-    from app.api.app import Backend
 
 router = APIRouter(tags=["compatibility"])
 
 
-def _backend(request: Request) -> Backend:
-    backend: Backend = request.app.state.backend
-    return backend
-
-
 @router.get("/liveness", summary="200 when the scheduling loop runs; 500 otherwise")
 def liveness(request: Request) -> Response:
-    return Response(status_code=200 if _backend(request).is_alive() else 500)
+    return Response(status_code=200 if backend_of(request).is_alive() else 500)
 
 
 def _addresses() -> list[str]:
@@ -38,7 +31,7 @@ def _addresses() -> list[str]:
 
 @router.get("/info", summary="Where this instance runs and which topics it serves")
 def info(request: Request) -> dict[str, Any]:
-    settings = _backend(request).settings
+    settings = backend_of(request).settings
     return {
         "hostname": socket.gethostname(),
         "address": _addresses(),
@@ -69,4 +62,4 @@ def _compat_schedule(schedule: Schedule) -> dict[str, Any]:
 
 @router.get("/schedules", summary="Schedules held by this instance (the original's shape)")
 def schedules(request: Request) -> list[dict[str, Any]]:
-    return [_compat_schedule(s) for s in _backend(request).schedules()]
+    return [_compat_schedule(s) for s in backend_of(request).schedules()]

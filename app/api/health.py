@@ -3,13 +3,10 @@ loaded (an instance that is still loading would answer reads with partial state)
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-if TYPE_CHECKING:
-    from app.api.app import Backend
+from app.api.backend import backend_of
 
 router = APIRouter(prefix="/health", tags=["health"])
 
@@ -20,11 +17,9 @@ def _status(ok: bool) -> JSONResponse:
 
 @router.get("/live", summary="200 while the scheduling loop runs")
 def live(request: Request) -> JSONResponse:
-    backend: Backend = request.app.state.backend
-    return _status(backend.is_alive())
+    return _status(backend_of(request).is_alive())
 
 
 @router.get("/ready", summary="200 once every assigned partition has finished its load")
 def ready(request: Request) -> JSONResponse:
-    backend: Backend = request.app.state.backend
-    return _status(backend.is_ready())
+    return _status(backend_of(request).is_ready())

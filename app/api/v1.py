@@ -8,27 +8,20 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 
+from app.api.backend import Backend, backend_of
 from app.api.models import Page, ScheduleIn, ScheduleOut
 from app.engine import Schedule, WriteFailed, Written
 from app.engine.schedule import Header
-
-if TYPE_CHECKING:
-    from app.api.app import Backend
 
 router = APIRouter(prefix="/v1/schedules", tags=["schedules"])
 
 MAX_RECORD_BYTES = 1_000_000
 """Kafka's default ``message.max.bytes`` (1 MB), less room for the batch overhead."""
-
-
-def _backend(request: Request) -> Backend:
-    backend: Backend = request.app.state.backend
-    return backend
 
 
 def _error(field: str, message: str) -> dict[str, Any]:
@@ -105,7 +98,7 @@ def _written(
 def create(request: Request, body: ScheduleIn) -> ScheduleOut:
     if body.id is None:
         raise RequestValidationError([_error("id", "required")])
-    backend = _backend(request)
+    backend = backend_of(request)
     topic, key, value, headers = _to_record(backend, body.id, body)
     written = _write(backend, topic, key, value, headers)
     return _written(body.id, body, topic, value, headers, written)
@@ -121,7 +114,7 @@ def replace(
 ) -> ScheduleOut:
     if body.id is not None and body.id != schedule_id:
         raise RequestValidationError([_error("id", "differs from the id in the path")])
-    backend = _backend(request)
+    backend = backend_of(request)
     existed = backend.get(schedule_id.encode()) is not None
     topic, key, value, headers = _to_record(backend, schedule_id, body)
     written = _write(backend, topic, key, value, headers)
@@ -138,14 +131,14 @@ def _held(backend: Backend, schedule_id: str) -> Schedule:
 
 @router.get("/{schedule_id}", summary="Read a pending schedule", responses={404: {}})
 def read(request: Request, schedule_id: str) -> ScheduleOut:
-    return ScheduleOut.of(_held(_backend(request), schedule_id))
+    return ScheduleOut.of(_held(backend_of(request), schedule_id))
 
 
 @router.delete(
     "/{schedule_id}", status_code=204, summary="Delete a pending schedule", responses={404: {}}
 )
 def delete(request: Request, schedule_id: str) -> Response:
-    backend = _backend(request)
+    backend = backend_of(request)
     schedule = _held(backend, schedule_id)
     _write(backend, schedule.topic, schedule.id, None, [])
     return Response(status_code=204)
@@ -187,7 +180,7 @@ def list_schedules(
     high = None if due_to is None else round(due_to * 1000)
     matching = [
         s
-        for s in _backend(request).schedules()
+        for s in backend_of(request).schedules()
         if (prefix is None or s.id.startswith(prefix))
         and (low is None or s.due_ms >= low)
         and (high is None or s.due_ms <= high)
