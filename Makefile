@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test run lint typecheck unit integration kafka-fetch clean
+.PHONY: test run lint typecheck unit integration kafka-fetch openapi clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ integration: $(STAMP) kafka-fetch
 
 test: lint typecheck kafka-fetch
 	$(BIN)/pytest -q --durations=10
+
+# Regenerate the committed OpenAPI document after an API change (a test fails until then).
+openapi: $(STAMP)
+	$(BIN)/python -m tools.openapi
 
 run: $(STAMP) kafka-fetch
 	$(BIN)/python -m tools.run_local

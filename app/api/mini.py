@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from app.api.models import Advance, ClockOut, HeaderModel, RecordOut, as_text
+from app.api.models import Advance, ClockOut, RecordHeader, RecordOut, as_text
 from app.engine import Record
 from app.mini.scheduler import MiniScheduler
 
@@ -23,12 +23,12 @@ def _clock(mini: MiniScheduler) -> ClockOut:
 
 
 @router.get("/clock", summary="The mini scheduler's clock")
-def clock(request: Request) -> ClockOut:
+def get_clock(request: Request) -> ClockOut:
     return _clock(_mini(request))
 
 
 @router.post("/clock/advance", summary="Move the clock forward: what falls due fires at once")
-def advance(request: Request, body: Advance) -> ClockOut:
+def advance_clock(request: Request, body: Advance) -> ClockOut:
     mini = _mini(request)
     mini.advance(body.seconds)
     return _clock(mini)
@@ -46,12 +46,12 @@ def _record(record: Record) -> RecordOut:
         key_encoding=key_encoding,
         value=value,
         value_encoding=value_encoding,
-        headers=[HeaderModel(name=n, value=as_text(v)[0] or "") for n, v in record.headers()],
+        headers=[RecordHeader(name=n, value=as_text(v)[0] or "") for n, v in record.headers()],
     )
 
 
 @router.get("/topics/{topic}/records", summary="Records written to a topic, oldest first")
-def records(
+def list_records(
     request: Request, topic: str, limit: Annotated[int, Query(ge=1, le=10_000)] = 1000
 ) -> list[RecordOut]:
     return [_record(r) for r in _mini(request).topic_records(topic)[-limit:]]

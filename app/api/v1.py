@@ -14,11 +14,18 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 
 from app.api.backend import Backend, backend_of
-from app.api.models import Page, ScheduleIn, ScheduleOut
+from app.api.models import Page, Problem, ScheduleIn, ScheduleOut
 from app.engine import Schedule, WriteFailed, Written
 from app.engine.schedule import Header
 
 router = APIRouter(prefix="/v1/schedules", tags=["schedules"])
+
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"model": Problem, "description": "No pending schedule with this id on this instance"}
+}
+_WRITES: dict[int | str, dict[str, Any]] = {
+    503: {"model": Problem, "description": "Kafka did not acknowledge the write; retry"}
+}
 
 MAX_RECORD_BYTES = 1_000_000
 """Kafka's default ``message.max.bytes`` (1 MB), less room for the batch overhead."""
@@ -94,8 +101,8 @@ def _written(
     )
 
 
-@router.post("", status_code=201, summary="Create a schedule")
-def create(request: Request, body: ScheduleIn) -> ScheduleOut:
+@router.post("", status_code=201, summary="Create a schedule", responses=_WRITES)
+def create_schedule(request: Request, body: ScheduleIn) -> ScheduleOut:
     if body.id is None:
         raise RequestValidationError([_error("id", "required")])
     backend = backend_of(request)
@@ -107,9 +114,10 @@ def create(request: Request, body: ScheduleIn) -> ScheduleOut:
 @router.put(
     "/{schedule_id}",
     summary="Create or replace a schedule",
-    responses={201: {"model": ScheduleOut, "description": "Created"}},
+    description="200 when it replaced a pending schedule, 201 when it created one.",
+    responses={201: {"model": ScheduleOut, "description": "Created"}, **_WRITES},
 )
-def replace(
+def replace_schedule(
     request: Request, response: Response, schedule_id: str, body: ScheduleIn
 ) -> ScheduleOut:
     if body.id is not None and body.id != schedule_id:
@@ -129,15 +137,19 @@ def _held(backend: Backend, schedule_id: str) -> Schedule:
     return schedule
 
 
-@router.get("/{schedule_id}", summary="Read a pending schedule", responses={404: {}})
-def read(request: Request, schedule_id: str) -> ScheduleOut:
+@router.get("/{schedule_id}", summary="Read a pending schedule", responses=_NOT_FOUND)
+def get_schedule(request: Request, schedule_id: str) -> ScheduleOut:
     return ScheduleOut.of(_held(backend_of(request), schedule_id))
 
 
 @router.delete(
-    "/{schedule_id}", status_code=204, summary="Delete a pending schedule", responses={404: {}}
+    "/{schedule_id}",
+    status_code=204,
+    summary="Delete a pending schedule",
+    description="Writes a tombstone for the schedule: it will not fire.",
+    responses={**_NOT_FOUND, **_WRITES},
 )
-def delete(request: Request, schedule_id: str) -> Response:
+def delete_schedule(request: Request, schedule_id: str) -> Response:
     backend = backend_of(request)
     schedule = _held(backend, schedule_id)
     _write(backend, schedule.topic, schedule.id, None, [])
