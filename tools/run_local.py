@@ -1,7 +1,8 @@
 """``make run``: the scheduler against a local Kafka, or against BOOTSTRAP_SERVERS if set.
 
-Starts the project's own broker when no cluster is named, creates the topics the scheduler
-needs, then runs the service in the foreground until Ctrl-C.
+Starts the project's own broker when no cluster is named (it creates a target topic on
+first use, so that a first try needs no admin step), creates the topics the scheduler needs,
+then runs the service in the foreground until Ctrl-C.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ def main() -> int:
         if not env.get("BOOTSTRAP_SERVERS"):
             print("starting a local Kafka broker (python -m tools.kafka up)...", file=sys.stderr)
             broker = subprocess.Popen(
-                [sys.executable, "-m", "tools.kafka", "up"], stdout=subprocess.PIPE, text=True
+                [sys.executable, "-m", "tools.kafka", "up", "--auto-create-topics"],
+                stdout=subprocess.PIPE,
+                text=True,
             )
             assert broker.stdout is not None
             for line in broker.stdout:

@@ -57,6 +57,9 @@ class ScheduleConsumer:
         self._before_revoke = before_revoke
         self._consumer = Consumer(consumer_config(settings))
         self._load_end: dict[tuple[str, int], int] = {}
+        self.joined = False
+        """Whether the group gave this member its first assignment (perhaps empty): until
+        then nobody knows which schedules it will hold."""
 
     def subscribe(self) -> None:
         self._consumer.subscribe(
@@ -113,6 +116,7 @@ class ScheduleConsumer:
 
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         with self._lock:
+            self.joined = True
             for tp in partitions:
                 key = (tp.topic, tp.partition)
                 self._engine.assign(*key)

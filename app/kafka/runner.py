@@ -82,8 +82,8 @@ class KafkaScheduler(Service):
         return self.is_running() and self.clock.now_ms() - self.last_loop_ms < 1000
 
     def is_ready(self) -> bool:
-        """Alive, and no assigned partition is still loading."""
-        return self.is_alive() and self._loading_count() == 0
+        """Alive, in the group, and no assigned partition is still loading."""
+        return self.is_alive() and self._consumer.joined and self._loading_count() == 0
 
     def loaded_partitions(self) -> list[tuple[str, int]]:
         """Assigned partitions whose load has finished."""

@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,22 +14,15 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from tests.e2e.processes import free_port, service_process
 from tests.kafka_io import produce, read_count, schedule_headers, wait_for
 from tests.scheduler_fixtures import Topics
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture
 def service(topics: Topics, group_id: str) -> Iterator[tuple[subprocess.Popen[bytes], str, str]]:
     api, metrics = free_port(), free_port()
     env = {
-        **os.environ,
         "BOOTSTRAP_SERVERS": topics.bootstrap,
         "SCHEDULES_TOPICS": topics.schedules,
         "HISTORY_TOPIC": topics.history,
@@ -38,22 +30,9 @@ def service(topics: Topics, group_id: str) -> Iterator[tuple[subprocess.Popen[by
         "SERVER_ADDR": f"127.0.0.1:{api}",
         "METRICS_ADDR": f":{metrics}",
     }
-    process = subprocess.Popen([sys.executable, "-m", "app"], env=env)
     api_url, metrics_url = f"http://127.0.0.1:{api}", f"http://127.0.0.1:{metrics}"
-
-    def live() -> bool:
-        try:
-            return httpx.get(f"{api_url}/liveness", timeout=1).status_code == 200
-        except httpx.TransportError:
-            return False
-
-    try:
-        wait_for(live, 30, "the service to answer /liveness")
+    with service_process([], env, api_url) as process:
         yield process, api_url, metrics_url
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(10)
 
 
 def test_service_fires_answers_http_and_stops_cleanly_on_sigterm(

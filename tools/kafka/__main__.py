@@ -39,6 +39,11 @@ def _parser() -> argparse.ArgumentParser:
         help="full JIT (C2) instead of C1 only: slower start, better sustained throughput",
     )
     up.add_argument("--timeout", type=float, default=120.0, help="start-up timeout in seconds")
+    up.add_argument(
+        "--auto-create-topics",
+        action="store_true",
+        help="create a topic on first use (for trying things out; tests keep it off)",
+    )
     sub.add_parser("fetch", help="resolve the Kafka jars (Maven) and print their directory")
     return parser
 
@@ -56,11 +61,14 @@ def _up(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     jvm = JvmOptions(heap=args.heap, fast_start=not args.no_fast_start)
+    properties = {"auto.create.topics.enable": "true"} if args.auto_create_topics else {}
     kafka: KafkaBroker | KafkaCluster
     if args.brokers == 1:
-        kafka = KafkaBroker(jvm=jvm, startup_timeout=args.timeout)
+        kafka = KafkaBroker(jvm=jvm, startup_timeout=args.timeout, properties=properties)
     else:
-        kafka = KafkaCluster(args.brokers, jvm=jvm, startup_timeout=args.timeout)
+        kafka = KafkaCluster(
+            args.brokers, jvm=jvm, startup_timeout=args.timeout, properties=properties
+        )
     try:
         log.info("starting %d Kafka node(s) in %s", args.brokers, kafka.directory)
         kafka.start()
