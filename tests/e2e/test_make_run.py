@@ -3,6 +3,7 @@ service; a schedule POSTed over HTTP five seconds ahead reaches its target topic
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -26,6 +27,7 @@ def test_a_schedule_posted_to_make_run_reaches_a_new_target_topic() -> None:
         env=env,
         stderr=subprocess.PIPE,
         text=True,
+        start_new_session=True,  # its broker and service too can be killed as a group
     )
     lines: list[str] = []
     assert process.stderr is not None
@@ -63,6 +65,6 @@ def test_a_schedule_posted_to_make_run_reaches_a_new_target_topic() -> None:
         assert process.wait(60) == 0
     finally:
         print("".join(lines))  # shown when the test fails
-        if process.poll() is None:
-            process.kill()
-            process.wait(10)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(10)
