@@ -107,6 +107,9 @@ class Settings:
     log_level: str = "info"
     dead_letter_topic: str = ""
     timezone: str = "UTC"
+    exactly_once: bool = True
+    transactional_id: str = ""
+    """Empty: one of this process's own (see ``app.kafka.writer``)."""
     kafka_file: KafkaFileConfig = field(default_factory=KafkaFileConfig)
 
     @classmethod
@@ -172,6 +175,8 @@ class Settings:
             log_level="warning" if log_level == "warn" else log_level,
             dead_letter_topic=dead_letter,
             timezone=timezone,
+            exactly_once=_boolean(env, "EXACTLY_ONCE", True),
+            transactional_id=text("TRANSACTIONAL_ID", ""),
             kafka_file=KafkaFileConfig.load(config_file) if config_file else KafkaFileConfig(),
         )
 
@@ -190,6 +195,9 @@ class Settings:
             "bootstrap.servers": self.bootstrap_servers,
         }
 
+    def admin_config(self) -> KafkaProperties:
+        return {**self.kafka_file.common, "bootstrap.servers": self.bootstrap_servers}
+
     def consumer_config(self) -> KafkaProperties:
         return {
             **self.kafka_file.common,
@@ -197,6 +205,19 @@ class Settings:
             "bootstrap.servers": self.bootstrap_servers,
             "group.id": self.group_id,
         }
+
+
+_TRUE = frozenset({"true", "1", "yes", "on"})
+_FALSE = frozenset({"false", "0", "no", "off"})
+
+
+def _boolean(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in _TRUE | _FALSE:
+        return raw in _TRUE
+    raise ConfigError(f"{name}: expected true or false, got {raw!r}")
 
 
 def _integer(env: Mapping[str, str], name: str, default: int) -> int:

@@ -2,8 +2,13 @@
 
 A partition is loaded from its log start up to the high watermark taken when it is
 assigned; records after that are live. Record timestamps play no part in it (the original's
-"older than one second" rule let late deletes be ignored). Offsets are never committed: the
-group only shares the partitions out, every assignment replays its log.
+"older than one second" rule let late deletes be ignored). The group's committed offsets are
+never read: the group shares the partitions out, every assignment replays its log, and the
+offsets that transactions commit are there to fence zombies (and to show lag).
+
+Reading is ``read_committed``, and the load ends at the high watermark, not at the last
+stable offset: an open transaction of the previous owner (whose tombstones may follow) holds
+the load until it commits or aborts, so nothing it fired fires again.
 """
 
 from __future__ import annotations
@@ -11,15 +16,18 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from typing import Any
 
 from confluent_kafka import (
     OFFSET_BEGINNING,
     Consumer,
+    IsolationLevel,
     KafkaError,
     KafkaException,
     Message,
     TopicPartition,
 )
+from confluent_kafka.admin import AdminClient, OffsetSpec  # type: ignore[attr-defined]
 
 from app.config import Settings
 from app.engine import Engine
@@ -27,6 +35,7 @@ from app.engine import Engine
 log = logging.getLogger(__name__)
 
 WATERMARK_TIMEOUT_S = 10.0
+_LATEST = OffsetSpec.latest()  # type: ignore[no-untyped-call]
 
 
 def consumer_config(settings: Settings) -> dict[str, str | int | float | bool]:
@@ -49,13 +58,14 @@ class ScheduleConsumer:
         settings: Settings,
         engine: Engine,
         lock: threading.Lock,
-        before_revoke: Callable[[], None],
+        before_revoke: Callable[[list[tuple[str, int]]], None],
     ) -> None:
         self._settings = settings
         self._engine = engine
         self._lock = lock
         self._before_revoke = before_revoke
         self._consumer = Consumer(consumer_config(settings))
+        self._admin = AdminClient(settings.admin_config())
         self._load_end: dict[tuple[str, int], int] = {}
         self.joined = False
         """Whether the group gave this member its first assignment (perhaps empty): until
@@ -68,6 +78,13 @@ class ScheduleConsumer:
             on_revoke=self._on_revoke,
             on_lost=self._on_lost,
         )
+
+    def fencing(self, sources: set[tuple[str, int]]) -> tuple[list[TopicPartition], Any]:
+        """Offsets to commit in a transaction that wrote for ``sources``, and the group
+        metadata whose generation makes the broker refuse it from a zombie."""
+        positions = self._consumer.position([TopicPartition(t, p) for t, p in sorted(sources)])
+        offsets = [tp for tp in positions if tp.offset >= 0]
+        return offsets, self._consumer.consumer_group_metadata()
 
     def consume(self, timeout: float) -> list[Message]:
         return self._consumer.consume(1000, timeout)
@@ -102,7 +119,9 @@ class ScheduleConsumer:
     def _on_error(self, message: Message, error: KafkaError) -> None:
         if error.code() == KafkaError._PARTITION_EOF:
             tp = (message.topic() or "", message.partition() or 0)
-            if tp in self._load_end:
+            end = self._load_end.get(tp)
+            # Before the end, the end of what is committed so far: an open transaction.
+            if end is not None and (end < 0 or (message.offset() or 0) >= end):
                 self._finish_load(tp)
         elif error.fatal():
             raise KafkaException(error)
@@ -115,31 +134,46 @@ class ScheduleConsumer:
         log.info("loaded %s[%d]", *tp)
 
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        ends = self._high_watermarks(partitions)
         with self._lock:
             self.joined = True
             for tp in partitions:
                 key = (tp.topic, tp.partition)
                 self._engine.assign(*key)
-                try:
-                    low, high = consumer.get_watermark_offsets(
-                        tp, timeout=WATERMARK_TIMEOUT_S, cached=False
-                    )
-                except KafkaException as error:
-                    log.warning("no watermarks for %s[%d] (%s): loading to its end", *key, error)
+                end = ends.get(key)
+                if end is None:
+                    log.warning("no high watermark for %s[%d]: loading to its end", *key)
                     self._load_end[key] = -1
-                    continue
-                if high <= low:
+                elif end == 0:
                     self._engine.finish_load(*key)
                 else:
-                    self._load_end[key] = high
-                log.info("assigned %s[%d], loading offsets %d..%d", *key, low, high)
+                    self._load_end[key] = end
+                log.info("assigned %s[%d], loading up to offset %s", *key, end)
         consumer.incremental_assign(
             [TopicPartition(tp.topic, tp.partition, OFFSET_BEGINNING) for tp in partitions]
         )
 
+    def _high_watermarks(self, partitions: list[TopicPartition]) -> dict[tuple[str, int], int]:
+        """Offsets after the last record of each partition, open transactions included
+        (which a ``read_committed`` consumer's own watermarks leave out)."""
+        if not partitions:
+            return {}
+        futures = self._admin.list_offsets(
+            {TopicPartition(tp.topic, tp.partition): _LATEST for tp in partitions},
+            isolation_level=IsolationLevel.READ_UNCOMMITTED,
+            request_timeout=WATERMARK_TIMEOUT_S,
+        )
+        ends = {}
+        for tp, future in futures.items():
+            try:
+                ends[(tp.topic, tp.partition)] = future.result(WATERMARK_TIMEOUT_S).offset
+            except KafkaException as error:
+                log.warning("list_offsets %s[%d]: %s", tp.topic, tp.partition, error)
+        return ends
+
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         # Writes already started finish first, so the next owner reads their tombstones.
-        self._before_revoke()
+        self._before_revoke([(tp.topic, tp.partition) for tp in partitions])
         self._drop(consumer, partitions)
 
     def _on_lost(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:

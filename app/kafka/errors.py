@@ -24,5 +24,13 @@ PERMANENT = frozenset(
 not exist or may not be written, a record the broker will never accept."""
 
 
-def is_permanent(error: KafkaError) -> bool:
+UNKNOWN_TOPIC = frozenset({KafkaError._UNKNOWN_TOPIC, KafkaError.UNKNOWN_TOPIC_OR_PART})
+UNKNOWN_TOPIC_ATTEMPTS = 3
+"""A topic that a broker creates on first use is unknown for a moment: unknown-topic errors
+are only taken as final on the third attempt."""
+
+
+def is_permanent(error: KafkaError, attempt: int = UNKNOWN_TOPIC_ATTEMPTS) -> bool:
+    if error.code() in UNKNOWN_TOPIC:
+        return attempt >= UNKNOWN_TOPIC_ATTEMPTS
     return error.code() in PERMANENT or error.fatal()

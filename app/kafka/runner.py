@@ -24,8 +24,9 @@ from app.service import Service
 log = logging.getLogger(__name__)
 
 IDLE_WAIT_S = 0.1
-ACK_WAIT_S = 0.005
-FLUSH_TIMEOUT_S = 10.0
+STALLED_MS = 30_000
+"""A loop that has not gone round for this long is dead: longer than any one batch of
+writes can take (message timeout plus flush margin)."""
 
 
 class KafkaScheduler(Service):
@@ -41,8 +42,11 @@ class KafkaScheduler(Service):
         self.lock = threading.Lock()
         self.engine = Engine(settings.engine_settings(), self.clock, self.metrics)
         self.metrics.track(self._pending_count, self._loading_count)
-        self._writer = ActionWriter(settings, self.engine, self.metrics)
-        self._consumer = ScheduleConsumer(settings, self.engine, self.lock, self._flush)
+        self._writer = ActionWriter(
+            settings, self.engine, self.metrics, self.lock, lambda tps: consumer.fencing(tps)
+        )
+        consumer = ScheduleConsumer(settings, self.engine, self.lock, self._before_revoke)
+        self._consumer = consumer
         self._api_writer = ScheduleWriter(settings)
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -69,17 +73,16 @@ class KafkaScheduler(Service):
         if self._thread is not None:
             self._thread.join()
             self._thread = None
-        self._flush()
+        self._writer.close()
         self._consumer.close()
-        self._flush()
         self._api_writer.close()
 
     def is_running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
     def is_alive(self) -> bool:
-        """The loop is running and went round within the last second."""
-        return self.is_running() and self.clock.now_ms() - self.last_loop_ms < 1000
+        """The loop is running and not stalled."""
+        return self.is_running() and self.clock.now_ms() - self.last_loop_ms < STALLED_MS
 
     def is_ready(self) -> bool:
         """Alive, in the group, and no assigned partition is still loading."""
@@ -111,7 +114,7 @@ class KafkaScheduler(Service):
             while not self._stopping.is_set():
                 now = clock.now_ms()
                 self.last_loop_ms = now
-                wait = ACK_WAIT_S if len(writer.producer) else IDLE_WAIT_S
+                wait = IDLE_WAIT_S
                 next_due = engine.next_due_ms()
                 if next_due is not None:
                     wait = max(0.0, min(wait, (next_due - now) / 1000))
@@ -119,18 +122,21 @@ class KafkaScheduler(Service):
                 with self.lock:
                     consumer.apply(messages)
                     engine.due()
-                    writer.execute(engine.drain())
-                    writer.poll(0)
+                    actions = engine.drain()
+                writer.execute(actions)  # without the lock: readers are not held up
         except BaseException as error:
             self.failure = error
             log.exception("scheduler loop stopped")
             raise
 
-    def _flush(self) -> None:
+    def _before_revoke(self, partitions: list[tuple[str, int]]) -> None:
+        """Write what is left over for the partitions going away, so that their next owner
+        reads the outcome; what still fails is theirs to redo."""
         with self.lock:
-            remaining = self._writer.flush(FLUSH_TIMEOUT_S)
-        if remaining:
-            log.error("%d writes still unacknowledged after %.0f s", remaining, FLUSH_TIMEOUT_S)
+            actions = self.engine.drain()
+        self._writer.execute(actions)
+        for topic, partition in partitions:
+            self._writer.forget(topic, partition)
 
     def _pending_count(self) -> int:
         with self.lock:

@@ -1,115 +1,223 @@
-"""Executes the engine's actions with one idempotent producer.
+"""Writes the engine's actions, one batch at a time, in a Kafka transaction by default.
 
-A fired schedule is written as target, then history and tombstone once the target is
-acknowledged: a target that fails must not lose its schedule. Passing failures are retried
-with back-off through the engine's queue, so a stuck target never holds up other schedules;
-permanent ones go to the dead-letter topic when there is one.
+With ``EXACTLY_ONCE`` a batch of fired schedules (targets, history copies, tombstones) is one
+transaction that also commits the consumer group's offsets. That commit carries the group
+generation, so an instance that lost its partitions without noticing (a zombie) has its
+transaction refused and aborted instead of firing a second time; and a loading instance reads
+``read_committed`` past every open transaction, so it never fires what another committed.
+
+Without it, targets are written first and history and tombstones only once they are
+acknowledged: a failed target never loses its schedule, a crash can fire it twice.
+
+A failed write never holds up the others: passing failures come back with back-off through
+the engine's queue, permanent ones go to the dead-letter topic when there is one.
 """
 
 from __future__ import annotations
 
 import logging
+import socket
+import threading
+import uuid
 from collections.abc import Callable
 from typing import Any
 
-from confluent_kafka import KafkaError, KafkaException, Message, Producer
+from confluent_kafka import KafkaError, KafkaException, Message, Producer, TopicPartition
 
 from app.config import Settings
-from app.engine import Action, Engine, Event, Fire, Reject, Rewrite, Schedule, Tombstone
-from app.engine.schedule import ERROR, TOMBSTONE_OF, Header, output_headers, rewrite_headers
+from app.engine import Action, Engine, Event, Fire, Reject, Rewrite, Schedule
+from app.kafka import faults
 from app.kafka.errors import is_permanent
+from app.kafka.jobs import DeadLetter, Job, Out, job_for
 from app.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
 RETRY_MIN_MS = 200
 RETRY_MAX_MS = 30_000
+MESSAGE_TIMEOUT_MS = 10_000
+"""Also the transaction timeout: how long an open transaction of a crashed instance can
+hold up the next owner's load."""
+INIT_TIMEOUT_S = 30.0
 
-DeliveryCallback = Callable[[KafkaError | None, Message], None]
+Fencing = Callable[[set[tuple[str, int]]], tuple[list[TopicPartition], Any]]
+"""Offsets to commit for the given schedules partitions, and the consumer group metadata
+that fences the transaction."""
 
 
 def producer_config(settings: Settings) -> dict[str, str | int | float | bool]:
-    return {
+    config: dict[str, str | int | float | bool] = {
         "acks": "all",
         "enable.idempotence": True,
         "linger.ms": 5,
-        "message.timeout.ms": 30_000,
+        "message.timeout.ms": MESSAGE_TIMEOUT_MS,
         # A target topic that does not exist fails in seconds, not after the message timeout.
         "topic.metadata.propagation.max.ms": 5_000,
         "partitioner": "murmur2_random",
-        **settings.producer_config(),
     }
+    if settings.exactly_once:
+        config["transactional.id"] = settings.transactional_id or (
+            f"{settings.group_id}-{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
+        )
+        config["transaction.timeout.ms"] = MESSAGE_TIMEOUT_MS
+    return {**config, **settings.producer_config()}
 
 
 class ActionWriter:
-    def __init__(self, settings: Settings, engine: Engine, metrics: Metrics) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        engine: Engine,
+        metrics: Metrics,
+        lock: threading.Lock,
+        fencing: Fencing,
+    ) -> None:
         self._settings = settings
         self._engine = engine
+        self._lock = lock
+        """Held for the engine calls only: writes happen while the API reads the engine."""
         self._metrics = metrics
+        self._fencing = fencing
+        self._transactional = settings.exactly_once
         self._producer = Producer(producer_config(settings))
+        self._initialised = not self._transactional
+        self._carry: list[Job] = []
+        """Jobs other than fires (which the engine replans) to write again."""
         self._attempts: dict[tuple[str, int, bytes], int] = {}
-
-    @property
-    def producer(self) -> Producer:
-        return self._producer
+        self._known_topics: set[str] = set()
+        self._failed_batches = 0
 
     def execute(self, actions: list[Action]) -> None:
+        """Write ``actions`` and what is left over from the last batch; returns when every
+        record is acknowledged (or committed) or its failure is handled."""
+        jobs, self._carry = self._carry, []
         for action in actions:
-            if isinstance(action, Fire):
-                self._fire(action)
-            elif isinstance(action, Reject):
-                self._reject(action)
-            elif isinstance(action, Rewrite):
-                self._rewrite(action.schedule)
-            else:
-                self._tombstone(action)
+            if isinstance(action, Reject):
+                self._log_reject(action)
+            job = job_for(action, self._settings.history_topic, self._settings.dead_letter_topic)
+            if job is not None:
+                jobs.append(job)
+        if not jobs:
+            return
+        jobs = self._screen_targets(jobs)
+        if self._transactional:
+            self._write_transaction(jobs)
+        else:
+            self._write_in_order(jobs)
 
-    def poll(self, timeout: float = 0) -> None:
-        self._producer.poll(timeout)
+    def forget(self, topic: str, partition: int) -> None:
+        """Drop left-over jobs of a partition this instance no longer owns."""
+        self._carry = [job for job in self._carry if job.source != (topic, partition)]
 
-    def flush(self, timeout: float) -> int:
-        """Wait for every write, including those that acknowledgements start."""
-        return self._producer.flush(timeout)
+    def close(self) -> None:
+        self.execute([])
+        self._producer.flush(MESSAGE_TIMEOUT_MS / 1000)
 
-    # -- fire ------------------------------------------------------------------------------
+    # -- the two ways to write a batch ----------------------------------------------------
 
-    def _fire(self, fire: Fire) -> None:
-        schedule = fire.schedule
-        headers = output_headers(schedule)
-        written_ms = self._engine.now_ms()
-
-        def on_target(error: KafkaError | None, message: Message) -> None:
+    def _write_in_order(self, jobs: list[Job]) -> None:
+        self._send([out for job in jobs for out in job.first])
+        visible_ms = self._engine.now_ms()
+        written = []
+        for job in jobs:
+            error = job.first_error()
             if error is None:
-                acked_ms = written_ms + int((message.latency() or 0) * 1000)
-                self._fired(fire, headers, acked_ms)
+                written.append(job)
             else:
-                self._fire_failed(fire, headers, error)
+                self._failed(job, error)
+        faults.checkpoint("after-target")
+        self._send([out for job in written for out in job.then])
+        for job in written:
+            for out in job.then_errors():
+                assert out.error is not None
+                log.error("write to %s failed: %s", out.topic, out.error.str())
+            self._succeeded(job, visible_ms)
 
-        self._produce(
-            schedule.target_topic, schedule.target_key, schedule.value, headers, on_target
-        )
+    def _write_transaction(self, jobs: list[Job]) -> None:
+        producer = self._producer
+        try:
+            if not self._initialised:
+                producer.init_transactions(INIT_TIMEOUT_S)
+                self._initialised = True
+            producer.begin_transaction()
+        except KafkaException as exception:
+            self._batch_failed(jobs, exception.args[0])
+            return
+        self._send([out for job in jobs for out in job.first])
+        failed = [job for job in jobs if job.first_error() is not None]
+        if failed:
+            self._abort()
+            for job in jobs:
+                own = job.first_error()
+                if own is None:
+                    self._again(job, self._engine.now_ms())  # collateral: at once
+                else:
+                    self._failed(job, own)
+            return
+        faults.checkpoint("after-target")
+        self._send([out for job in jobs for out in job.then])
+        for job in jobs:
+            for out in job.then_errors():
+                assert out.error is not None
+                self._abort()
+                self._batch_failed(jobs, out.error)
+                return
+        try:
+            offsets, group = self._fencing({job.source for job in jobs if job.source})
+            if offsets:
+                producer.send_offsets_to_transaction(offsets, group)
+            producer.commit_transaction()
+        except KafkaException as exception:
+            error: KafkaError = exception.args[0]
+            if error.txn_requires_abort():
+                self._abort()
+            elif error.fatal():
+                self._renew_producer()
+            self._batch_failed(jobs, error)
+            return
+        self._failed_batches = 0
+        visible_ms = self._engine.now_ms()
+        for job in jobs:
+            self._succeeded(job, visible_ms)
 
-    def _fired(self, fire: Fire, headers: list[Header], acked_ms: int) -> None:
-        schedule = fire.schedule
-        self._attempts.pop((schedule.topic, schedule.partition, schedule.id), None)
-        self._metrics.lateness.observe(max(0, acked_ms - schedule.due_ms) / 1000)
-        self._metrics.count(Event.MISSED if fire.missed else Event.TRIGGERED)
-        self._produce(
-            self._settings.history_topic,
-            schedule.target_key,
-            schedule.value,
-            headers,
-            self._log_failure("history"),
-        )
-        self._tombstone(
-            Tombstone(schedule.topic, schedule.partition, schedule.id, schedule.version)
-        )
+    # -- outcomes ---------------------------------------------------------------------------
 
-    def _fire_failed(self, fire: Fire, headers: list[Header], error: KafkaError) -> None:
+    def _succeeded(self, job: Job, visible_ms: int) -> None:
+        """``visible_ms``: when a consumer could first read the target."""
+        work = job.work
+        if isinstance(work, Fire):
+            schedule = work.schedule
+            self._attempts.pop((schedule.topic, schedule.partition, schedule.id), None)
+            self._metrics.lateness.observe(max(0, visible_ms - schedule.due_ms) / 1000)
+            self._metrics.count(Event.MISSED if work.missed else Event.TRIGGERED)
+        elif isinstance(work, DeadLetter):
+            self._metrics.count(Event.DEAD_LETTERED)
+            self._give_up(work.schedule)
+        elif isinstance(work, Reject) and job.then:
+            self._metrics.count(Event.DEAD_LETTERED)
+
+    def _failed(self, job: Job, error: KafkaError) -> None:
+        """``job``'s own first record was refused."""
+        work = job.work
+        if isinstance(work, Fire):
+            self._fire_failed(work, error)
+        elif isinstance(work, DeadLetter):
+            log.error("dead-letter write failed (%s); the schedule stays", error.str())
+            self._metrics.count(Event.FAILED)
+            self._give_up(work.schedule)
+        elif not is_permanent(error) or isinstance(work, Rewrite):
+            # A lost rewrite would let compaction drop a schedule: it is always tried again.
+            self._carry.append(job)
+        else:
+            log.error("write to %s failed: %s", job.first[0].topic, error.str())
+            if job.then:
+                self._metrics.count(Event.FAILED)
+
+    def _fire_failed(self, fire: Fire, error: KafkaError) -> None:
         schedule = fire.schedule
         key = (schedule.topic, schedule.partition, schedule.id)
-        if not is_permanent(error):
-            attempt = self._attempts.get(key, 0) + 1
+        attempt = self._attempts.get(key, 0) + 1
+        if not is_permanent(error, attempt):
             self._attempts[key] = attempt
             delay = min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** (attempt - 1))
             log.warning(
@@ -119,20 +227,13 @@ class ActionWriter:
                 attempt,
                 delay,
             )
-            self._engine.retry_later(schedule, self._engine.now_ms() + delay)
+            self._retry_later(schedule, self._engine.now_ms() + delay)
             return
         self._attempts.pop(key, None)
         if self._settings.dead_letter_topic:
-            self._dead_letter(
-                schedule.id,
-                schedule.value,
-                headers,
-                error.str(),
-                lambda: self._tombstone(
-                    Tombstone(schedule.topic, schedule.partition, schedule.id, schedule.version)
-                ),
-            )
-            self._engine.give_up(schedule)
+            job = job_for(DeadLetter(schedule, error.str()), "", self._settings.dead_letter_topic)
+            assert job is not None
+            self._carry.append(job)
             return
         log.error(
             "schedule %r cannot be written to %r: %s; it stays in %s[%d]",
@@ -143,117 +244,116 @@ class ActionWriter:
             schedule.partition,
         )
         self._metrics.count(Event.FAILED)
-        self._engine.give_up(schedule)
+        self._give_up(schedule)
 
-    # -- other actions ---------------------------------------------------------------------
-
-    def _reject(self, reject: Reject) -> None:
-        record = reject.record
-        key, topic, partition = record.key(), record.topic() or "", record.partition() or 0
+    def _batch_failed(self, jobs: list[Job], error: KafkaError) -> None:
+        """The transaction failed as a whole: everything is written again after a pause."""
+        self._failed_batches += 1
+        delay = min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** (self._failed_batches - 1))
         log.warning(
-            "invalid schedule %r in %s[%d]@%s: %s",
-            key,
-            topic,
-            partition,
+            "transaction of %d writes failed (%s); again in %d ms", len(jobs), error.str(), delay
+        )
+        at_ms = self._engine.now_ms() + delay
+        for job in jobs:
+            self._again(job, at_ms)
+
+    def _again(self, job: Job, at_ms: int) -> None:
+        if isinstance(job.work, Fire):
+            self._retry_later(job.work.schedule, at_ms)
+        else:
+            self._carry.append(job)
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    def _retry_later(self, schedule: Schedule, at_ms: int) -> None:
+        with self._lock:
+            self._engine.retry_later(schedule, at_ms)
+
+    def _give_up(self, schedule: Schedule) -> None:
+        with self._lock:
+            self._engine.give_up(schedule)
+
+    def _screen_targets(self, jobs: list[Job]) -> list[Job]:
+        """Fail fires to target topics that do not exist before they enter the batch: one
+        such record would otherwise hold the whole batch for the metadata timeout."""
+        kept = []
+        for job in jobs:
+            topic = job.first[0].topic
+            if isinstance(job.work, Fire) and topic not in self._known_topics:
+                error = self._topic_error(topic)
+                if error is not None:
+                    self._failed(job, error)
+                    continue
+                self._known_topics.add(topic)
+            kept.append(job)
+        return kept
+
+    def _topic_error(self, topic: str) -> KafkaError | None:
+        try:
+            metadata = self._producer.list_topics(topic, timeout=5)
+        except KafkaException as exception:
+            error: KafkaError = exception.args[0]
+            return error
+        found = metadata.topics.get(topic)
+        if found is None:
+            return KafkaError(KafkaError.UNKNOWN_TOPIC_OR_PART)
+        if found.error is not None and found.error.code() in (
+            KafkaError.UNKNOWN_TOPIC_OR_PART,
+            KafkaError.TOPIC_AUTHORIZATION_FAILED,
+            KafkaError.TOPIC_EXCEPTION,
+        ):
+            return found.error  # type: ignore[no-any-return]
+        return None
+
+    def _send(self, outs: list[Out]) -> None:
+        """Produce ``outs`` and wait for every delivery report."""
+        if not outs:
+            return
+        producer = self._producer
+        for out in outs:
+            out.error = None
+            options: dict[str, Any] = {"headers": out.headers, "on_delivery": _reporter(out)}
+            if out.partition is not None:
+                options["partition"] = out.partition
+            if out.timestamp_ms:
+                options["timestamp"] = out.timestamp_ms
+            while True:
+                try:
+                    producer.produce(out.topic, out.value, out.key, **options)
+                    break
+                except BufferError:
+                    producer.poll(0.05)
+                except KafkaException as exception:
+                    out.error = exception.args[0]
+                    break
+        producer.flush(MESSAGE_TIMEOUT_MS / 1000 + 5)
+
+    def _abort(self) -> None:
+        try:
+            self._producer.abort_transaction(MESSAGE_TIMEOUT_MS / 1000)
+        except KafkaException as exception:
+            log.error("abort failed (%s); starting a new producer", exception.args[0].str())
+            self._renew_producer()
+
+    def _renew_producer(self) -> None:
+        """After a fatal error (fenced by a newer instance with our transactional id)."""
+        self._producer = Producer(producer_config(self._settings))
+        self._initialised = False
+
+    def _log_reject(self, reject: Reject) -> None:
+        record = reject.record
+        log.warning(
+            "invalid schedule %r in %s[%s]@%s: %s",
+            record.key(),
+            record.topic(),
+            record.partition(),
             record.offset(),
             reject.reason,
         )
-        if key is None:
-            return
-        tombstone = Tombstone(topic, partition, key, record.offset() or 0)
-        if self._settings.dead_letter_topic:
-            raw = record.headers()
-            headers = list(raw.items()) if isinstance(raw, dict) else list(raw or [])
-            self._dead_letter(
-                key, record.value(), headers, reject.reason, lambda: self._tombstone(tombstone)
-            )
-        else:
-            self._tombstone(tombstone)
 
-    def _rewrite(self, schedule: Schedule) -> None:
-        """Keeps the record's own timestamp, which becomes its ``scheduler-timestamp``; a
-        failed rewrite is tried again: compaction could otherwise lose the schedule."""
 
-        def on_delivery(error: KafkaError | None, message: Message) -> None:
-            if error is not None:
-                log.error("rewrite of %r failed (%s); trying again", schedule.id, error.str())
-                self._rewrite(schedule)
+def _reporter(out: Out) -> Callable[[KafkaError | None, Message], None]:
+    def on_delivery(error: KafkaError | None, message: Message) -> None:
+        out.error = error
 
-        self._produce(
-            schedule.topic,
-            schedule.id,
-            schedule.value,
-            rewrite_headers(schedule),
-            on_delivery,
-            partition=schedule.partition,
-            timestamp_ms=schedule.timestamp_ms,
-        )
-
-    def _tombstone(self, tombstone: Tombstone) -> None:
-        self._produce(
-            tombstone.topic,
-            tombstone.key,
-            None,
-            [(TOMBSTONE_OF, str(tombstone.version).encode())],
-            self._log_failure("tombstone"),
-            partition=tombstone.partition,
-        )
-
-    def _dead_letter(
-        self,
-        key: bytes | None,
-        value: bytes | None,
-        headers: list[Header],
-        reason: str,
-        then: Callable[[], None],
-    ) -> None:
-        def on_delivery(error: KafkaError | None, message: Message) -> None:
-            if error is None:
-                self._metrics.count(Event.DEAD_LETTERED)
-                then()
-            else:
-                log.error("dead-letter write failed (%s); the schedule stays", error.str())
-                self._metrics.count(Event.FAILED)
-
-        self._produce(
-            self._settings.dead_letter_topic,
-            key,
-            value,
-            [*headers, (ERROR, reason.encode())],
-            on_delivery,
-        )
-
-    # -- plumbing --------------------------------------------------------------------------
-
-    def _log_failure(self, what: str) -> DeliveryCallback:
-        def on_delivery(error: KafkaError | None, message: Message) -> None:
-            if error is not None:
-                log.error("%s write to %s failed: %s", what, message.topic(), error.str())
-
-        return on_delivery
-
-    def _produce(
-        self,
-        topic: str,
-        key: bytes | None,
-        value: bytes | None,
-        headers: list[Header],
-        on_delivery: DeliveryCallback,
-        partition: int | None = None,
-        timestamp_ms: int = 0,
-    ) -> None:
-        options: dict[str, Any] = {"headers": headers, "on_delivery": on_delivery}
-        if partition is not None:
-            options["partition"] = partition
-        if timestamp_ms:
-            options["timestamp"] = timestamp_ms
-        while True:
-            try:
-                self._producer.produce(topic, value, key, **options)
-                return
-            except BufferError:
-                self._producer.poll(0.05)
-            except KafkaException as exception:
-                error = exception.args[0]
-                on_delivery(error, Message(topic=topic, key=key, value=value, error=error))
-                return
+    return on_delivery

@@ -23,6 +23,8 @@ def base_properties(
         "num.partitions": "1",
         "auto.create.topics.enable": "false",
         "group.initial.rebalance.delay.ms": "0",
+        # The transaction of a killed producer is aborted within a second of its timeout.
+        "transaction.abort.timed.out.transaction.cleanup.interval.ms": "1000",
         "offsets.topic.num.partitions": "3",
         "transaction.state.log.num.partitions": "3",
         "share.coordinator.state.topic.num.partitions": "1",
