@@ -54,15 +54,18 @@ def read_all(
     topic: str,
     until: Callable[[list[Message]], bool] | None = None,
     timeout: float = 20.0,
+    committed: bool = True,
 ) -> list[Message]:
     """Every record of ``topic`` from the start: until ``until`` holds for what was read or,
-    without it, until every partition is at its end. Bounded by ``timeout``."""
+    without it, until every partition is at its end. Bounded by ``timeout``. Only committed
+    records unless ``committed`` is false (then aborted and open transactions' too)."""
     consumer = Consumer(
         {
             "bootstrap.servers": bootstrap,
             "group.id": f"reader-{uuid.uuid4().hex}",
             "enable.partition.eof": True,
             "enable.auto.commit": False,
+            "isolation.level": "read_committed" if committed else "read_uncommitted",
         }
     )
     try:
@@ -86,9 +89,11 @@ def read_all(
         consumer.close()
 
 
-def read_count(bootstrap: str, topic: str, count: int, timeout: float = 30.0) -> list[Message]:
+def read_count(
+    bootstrap: str, topic: str, count: int, timeout: float = 30.0, committed: bool = True
+) -> list[Message]:
     """Wait until ``topic`` holds at least ``count`` records; return them all."""
-    return read_all(bootstrap, topic, lambda messages: len(messages) >= count, timeout)
+    return read_all(bootstrap, topic, lambda messages: len(messages) >= count, timeout, committed)
 
 
 def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:

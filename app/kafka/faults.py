@@ -1,5 +1,9 @@
-"""Fault injection for the crash tests: with ``SCHEDULER_FAULT=after-target`` the process
-kills itself right after its first target records are written, before their tombstones.
+"""Fault injection for the crash tests, set by ``SCHEDULER_FAULT``:
+
+- ``after-target``: the process kills itself (SIGKILL) right after its first target
+  records are written, before their tombstones;
+- ``before-write:SECONDS``: the first batch of writes stalls that long first, so that the
+  group moves the partitions on and the instance wakes up a zombie.
 
 Nobody sets the variable in production, where ``checkpoint`` compares two strings and
 returns.
@@ -9,10 +13,18 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 
-_FAULT = os.environ.get("SCHEDULER_FAULT", "")
+_POINT, _, _STALL = os.environ.get("SCHEDULER_FAULT", "").partition(":")
+_armed = bool(_POINT)
 
 
-def checkpoint(name: str) -> None:
-    if name == _FAULT:
+def checkpoint(point: str) -> None:
+    global _armed
+    if not _armed or point != _POINT:
+        return
+    _armed = False
+    if _STALL:
+        time.sleep(float(_STALL))
+    else:
         os.kill(os.getpid(), signal.SIGKILL)

@@ -116,6 +116,7 @@ class ActionWriter:
     # -- the two ways to write a batch ----------------------------------------------------
 
     def _write_in_order(self, jobs: list[Job]) -> None:
+        faults.checkpoint("before-write")
         self._send([out for job in jobs for out in job.first])
         visible_ms = self._engine.now_ms()
         written = []
@@ -143,6 +144,7 @@ class ActionWriter:
         except KafkaException as exception:
             self._batch_failed(jobs, exception.args[0])
             return
+        faults.checkpoint("before-write")
         self._send([out for job in jobs for out in job.first])
         failed = [job for job in jobs if job.first_error() is not None]
         if failed:

@@ -23,24 +23,44 @@ def free_port() -> int:
 
 @contextmanager
 def service_process(
-    args: list[str], env: dict[str, str], api_url: str
+    args: list[str], env: dict[str, str], api_url: str, probe: str = "/health/live"
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """``python -m app ARGS`` with ``env`` added, once it answers ``/health/live``; killed on
-    exit if the test has not stopped it."""
+    """``python -m app ARGS`` with ``env`` added, once ``probe`` answers 200; killed on exit
+    if the test has not stopped it."""
     process = subprocess.Popen([sys.executable, "-m", "app", *args], env={**os.environ, **env})
 
     def live() -> bool:
         if process.poll() is not None:
             raise AssertionError(f"the service exited with {process.returncode}")
         try:
-            return httpx.get(f"{api_url}/health/live", timeout=1).status_code == 200
+            return httpx.get(f"{api_url}{probe}", timeout=1).status_code == 200
         except httpx.TransportError:
             return False
 
     try:
-        wait_for(live, 30, "the service to answer /health/live")
+        wait_for(live, 60, f"the service to answer {probe}")
         yield process
     finally:
         if process.poll() is None:
             process.kill()
             process.wait(10)
+
+
+@contextmanager
+def scheduler_process(
+    bootstrap: str, schedules: str, history: str, group_id: str, **env: str
+) -> Iterator[subprocess.Popen[bytes]]:
+    """One Kafka-mode instance, once it has joined its group and loaded what it got."""
+    port = free_port()
+    env = {
+        "BOOTSTRAP_SERVERS": bootstrap,
+        "SCHEDULES_TOPICS": schedules,
+        "HISTORY_TOPIC": history,
+        "GROUP_ID": group_id,
+        "SINCE_DELTA": "-1",
+        "SERVER_ADDR": f"127.0.0.1:{port}",
+        "METRICS_ADDR": f"127.0.0.1:{free_port()}",
+        **env,
+    }
+    with service_process([], env, f"http://127.0.0.1:{port}", "/health/ready") as process:
+        yield process

@@ -177,11 +177,15 @@ def test_counters_after_a_mixed_scenario(topics: Topics, start_scheduler: StartS
     assert metrics.registry.get_sample_value("kafka_scheduler_loading_partitions") == 0
 
 
+@pytest.mark.parametrize("exactly_once", ["true", "false"])
 def test_unknown_target_topic_goes_to_the_dead_letter_topic(
-    topics: Topics, start_scheduler: StartScheduler, topic_factory: Callable[..., str]
+    topics: Topics,
+    start_scheduler: StartScheduler,
+    topic_factory: Callable[..., str],
+    exactly_once: str,
 ) -> None:
     dead_letter = topic_factory(prefix="dlq")
-    scheduler = start_scheduler(DEAD_LETTER_TOPIC=dead_letter)
+    scheduler = start_scheduler(DEAD_LETTER_TOPIC=dead_letter, EXACTLY_ONCE=exactly_once)
     produce(
         topics.bootstrap,
         topics.schedules,

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from app.engine import Event
 from tests.kafka_io import produce, read_all, read_count, schedule_headers, wait_for
 from tests.scheduler_fixtures import StartScheduler, Topics
@@ -39,10 +41,11 @@ def payloads(topics: Topics) -> list[bytes | None]:
     return [v for v in values if not (v or b"").startswith(MARKER.encode())]
 
 
+@pytest.mark.parametrize("exactly_once", ["true", "false"])
 def test_readme_example_writes_target_history_and_tombstone(
-    topics: Topics, start_scheduler: StartScheduler
+    topics: Topics, start_scheduler: StartScheduler, exactly_once: str
 ) -> None:
-    start_scheduler()
+    start_scheduler(EXACTLY_ONCE=exactly_once)
     due = time.time() + 2
     written = produce(
         topics.bootstrap,

@@ -23,6 +23,8 @@ def base_properties(
         "num.partitions": "1",
         "auto.create.topics.enable": "false",
         "group.initial.rebalance.delay.ms": "0",
+        # Failover tests run instances with short sessions (the default minimum is 6 s).
+        "group.min.session.timeout.ms": "1000",
         # The transaction of a killed producer is aborted within a second of its timeout.
         "transaction.abort.timed.out.transaction.cleanup.interval.ms": "1000",
         "offsets.topic.num.partitions": "3",
