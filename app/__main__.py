@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import logging
 import signal
 import sys
@@ -123,6 +124,8 @@ def main(argv: list[str] | None = None) -> int:
         level=settings.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # `kill -USR1 PID` prints every thread's stack: what a stuck instance is waiting on.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     return serve_mini(settings) if command == "mini" else serve_kafka(settings)
 
 

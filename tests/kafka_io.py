@@ -8,6 +8,10 @@ from collections.abc import Callable, Sequence
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, Message, Producer, TopicPartition
 
+from tools.wait import wait_for
+
+__all__ = ["produce", "read_all", "read_count", "schedule_headers", "wait_for"]
+
 Header = tuple[str, str | bytes | None]
 
 
@@ -94,12 +98,3 @@ def read_count(
 ) -> list[Message]:
     """Wait until ``topic`` holds at least ``count`` records; return them all."""
     return read_all(bootstrap, topic, lambda messages: len(messages) >= count, timeout, committed)
-
-
-def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -34,7 +35,8 @@ from app.engine import Engine
 
 log = logging.getLogger(__name__)
 
-WATERMARK_TIMEOUT_S = 10.0
+WATERMARK_TIMEOUT_S = 5.0
+END_RETRY_S = 1.0
 _LATEST = OffsetSpec.latest()  # type: ignore[no-untyped-call]
 
 
@@ -42,6 +44,8 @@ def consumer_config(settings: Settings) -> dict[str, str | int | float | bool]:
     return {
         "broker.address.family": "v4",
         "fetch.wait.max.ms": 100,
+        # Three heartbeats per session, so that a short SESSION_TIMEOUT does not expire.
+        "heartbeat.interval.ms": max(100, settings.session_timeout_ms // 3),
         **settings.consumer_config(),
         "session.timeout.ms": settings.session_timeout_ms,
         "enable.auto.commit": False,
@@ -67,6 +71,9 @@ class ScheduleConsumer:
         self._consumer = Consumer(consumer_config(settings))
         self._admin = AdminClient(settings.admin_config())
         self._load_end: dict[tuple[str, int], int] = {}
+        self._end_unknown: set[tuple[str, int]] = set()
+        """Loading partitions whose high watermark could not be read yet (no leader)."""
+        self._end_retry_at = 0.0
         self.joined = False
         """Whether the group gave this member its first assignment (perhaps empty): until
         then nobody knows which schedules it will hold."""
@@ -121,12 +128,33 @@ class ScheduleConsumer:
             tp = (message.topic() or "", message.partition() or 0)
             end = self._load_end.get(tp)
             # Before the end, the end of what is committed so far: an open transaction.
-            if end is not None and (end < 0 or (message.offset() or 0) >= end):
+            if end is not None and (message.offset() or 0) >= end:
                 self._finish_load(tp)
         elif error.fatal():
             raise KafkaException(error)
         else:
             log.warning("consumer: %s", error.str())
+
+    def find_load_ends(self) -> None:
+        """Ask again for the high watermarks that could not be read when the partitions
+        were assigned (without the lock: it waits on the network)."""
+        if not self._end_unknown or time.monotonic() < self._end_retry_at:
+            return
+        self._end_retry_at = time.monotonic() + END_RETRY_S
+        tps = [TopicPartition(t, p) for t, p in self._end_unknown]
+        ends = self._high_watermarks(tps)
+        positions = self._consumer.position(tps)
+        with self._lock:
+            for tp in positions:
+                key = (tp.topic, tp.partition)
+                end = ends.get(key)
+                if end is None or key not in self._end_unknown:
+                    continue
+                self._end_unknown.discard(key)
+                self._load_end[key] = end
+                log.info("%s[%d] loads up to offset %d", *key, end)
+                if tp.offset >= end:
+                    self._finish_load(key)
 
     def _finish_load(self, tp: tuple[str, int]) -> None:
         del self._load_end[tp]
@@ -142,8 +170,8 @@ class ScheduleConsumer:
                 self._engine.assign(*key)
                 end = ends.get(key)
                 if end is None:
-                    log.warning("no high watermark for %s[%d]: loading to its end", *key)
-                    self._load_end[key] = -1
+                    log.warning("no high watermark for %s[%d] yet: its load waits", *key)
+                    self._end_unknown.add(key)
                 elif end == 0:
                     self._engine.finish_load(*key)
                 else:
@@ -155,20 +183,29 @@ class ScheduleConsumer:
 
     def _high_watermarks(self, partitions: list[TopicPartition]) -> dict[tuple[str, int], int]:
         """Offsets after the last record of each partition, open transactions included
-        (which a ``read_committed`` consumer's own watermarks leave out)."""
+        (which a ``read_committed`` consumer's own watermarks leave out); partitions whose
+        leader did not answer are left out."""
         if not partitions:
             return {}
-        futures = self._admin.list_offsets(
-            {TopicPartition(tp.topic, tp.partition): _LATEST for tp in partitions},
-            isolation_level=IsolationLevel.READ_UNCOMMITTED,
-            request_timeout=WATERMARK_TIMEOUT_S,
-        )
-        ends = {}
-        for tp, future in futures.items():
-            try:
-                ends[(tp.topic, tp.partition)] = future.result(WATERMARK_TIMEOUT_S).offset
-            except KafkaException as error:
-                log.warning("list_offsets %s[%d]: %s", tp.topic, tp.partition, error)
+        ends: dict[tuple[str, int], int] = {}
+        errors = []
+        try:
+            futures = self._admin.list_offsets(
+                {TopicPartition(tp.topic, tp.partition): _LATEST for tp in partitions},
+                isolation_level=IsolationLevel.READ_UNCOMMITTED,
+                request_timeout=WATERMARK_TIMEOUT_S,
+            )
+            for tp, future in futures.items():
+                try:
+                    ends[(tp.topic, tp.partition)] = future.result(WATERMARK_TIMEOUT_S).offset
+                except (KafkaException, TimeoutError) as error:
+                    errors.append(f"{tp.topic}[{tp.partition}]: {error!r}")
+        except KafkaException as error:
+            errors.append(repr(error))
+        if errors:
+            # Its metadata can stay stale after a broker restart (FENCED_LEADER_EPOCH).
+            self._admin = AdminClient(self._settings.admin_config())
+            log.warning("high watermarks not read: %s", "; ".join(errors[:3]))
         return ends
 
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
@@ -183,6 +220,7 @@ class ScheduleConsumer:
         with self._lock:
             for tp in partitions:
                 self._load_end.pop((tp.topic, tp.partition), None)
+                self._end_unknown.discard((tp.topic, tp.partition))
                 dropped = self._engine.revoke(tp.topic, tp.partition)
                 log.info("revoked %s[%d], dropped %d schedules", tp.topic, tp.partition, dropped)
         consumer.incremental_unassign(partitions)

@@ -119,6 +119,7 @@ class KafkaScheduler(Service):
                 if next_due is not None:
                     wait = max(0.0, min(wait, (next_due - now) / 1000))
                 messages = consumer.consume(wait)
+                consumer.find_load_ends()
                 with self.lock:
                     consumer.apply(messages)
                     engine.due()

@@ -20,6 +20,7 @@ import socket
 import threading
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from confluent_kafka import KafkaError, KafkaException, Message, Producer, TopicPartition
@@ -39,13 +40,29 @@ MESSAGE_TIMEOUT_MS = 10_000
 """Also the transaction timeout: how long an open transaction of a crashed instance can
 hold up the next owner's load."""
 INIT_TIMEOUT_S = 30.0
+TRANSACTION_CALL_S = 5.0
+"""Bound on each transactional call: without one, a commit can wait forever on a
+coordinator that moved."""
+COMMIT_ATTEMPTS = 3
 
 Fencing = Callable[[set[tuple[str, int]]], tuple[list[TopicPartition], Any]]
 """Offsets to commit for the given schedules partitions, and the consumer group metadata
 that fences the transaction."""
 
 
-def producer_config(settings: Settings) -> dict[str, str | int | float | bool]:
+def transactional_id(settings: Settings) -> str:
+    """TRANSACTIONAL_ID, or one of this process's own: two live instances must never share
+    one (each start fences the other). A stable id (a StatefulSet's pod name) lets a
+    restarted instance abort its predecessor's open transaction at once instead of after
+    the transaction timeout."""
+    return settings.transactional_id or (
+        f"{settings.group_id}-{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
+    )
+
+
+def producer_config(
+    settings: Settings, transactional_id: str | None = None
+) -> dict[str, str | int | float | bool]:
     config: dict[str, str | int | float | bool] = {
         "acks": "all",
         "enable.idempotence": True,
@@ -55,10 +72,8 @@ def producer_config(settings: Settings) -> dict[str, str | int | float | bool]:
         "topic.metadata.propagation.max.ms": 5_000,
         "partitioner": "murmur2_random",
     }
-    if settings.exactly_once:
-        config["transactional.id"] = settings.transactional_id or (
-            f"{settings.group_id}-{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
-        )
+    if transactional_id is not None:
+        config["transactional.id"] = transactional_id
         config["transaction.timeout.ms"] = MESSAGE_TIMEOUT_MS
     return {**config, **settings.producer_config()}
 
@@ -79,8 +94,10 @@ class ActionWriter:
         self._metrics = metrics
         self._fencing = fencing
         self._transactional = settings.exactly_once
-        self._producer = Producer(producer_config(settings))
+        self._transactional_id = transactional_id(settings) if settings.exactly_once else None
+        self._producer = Producer(producer_config(settings, self._transactional_id))
         self._initialised = not self._transactional
+        self._calls = ThreadPoolExecutor(1, "transaction-call")
         self._carry: list[Job] = []
         """Jobs other than fires (which the engine replans) to write again."""
         self._attempts: dict[tuple[str, int, bytes], int] = {}
@@ -112,6 +129,7 @@ class ActionWriter:
     def close(self) -> None:
         self.execute([])
         self._producer.flush(MESSAGE_TIMEOUT_MS / 1000)
+        self._calls.shutdown(wait=False)
 
     # -- the two ways to write a batch ----------------------------------------------------
 
@@ -167,14 +185,14 @@ class ActionWriter:
         try:
             offsets, group = self._fencing({job.source for job in jobs if job.source})
             if offsets:
-                producer.send_offsets_to_transaction(offsets, group)
-            producer.commit_transaction()
+                self._bounded(producer.send_offsets_to_transaction, offsets, group)
+            self._commit()
         except KafkaException as exception:
             error: KafkaError = exception.args[0]
-            if error.txn_requires_abort():
-                self._abort()
-            elif error.fatal():
+            if error.fatal():
                 self._renew_producer()
+            else:  # refused, or its outcome unknown: abort it either way
+                self._abort()
             self._batch_failed(jobs, error)
             return
         self._failed_batches = 0
@@ -330,6 +348,33 @@ class ActionWriter:
                     break
         producer.flush(MESSAGE_TIMEOUT_MS / 1000 + 5)
 
+    def _commit(self) -> None:
+        """Commit, asking again while the outcome is unknown (a timeout), which is safe:
+        the coordinator answers a repeated commit with the first one's outcome."""
+        for attempt in range(1, COMMIT_ATTEMPTS + 1):
+            try:
+                self._bounded(self._producer.commit_transaction)
+                return
+            except KafkaException as exception:
+                if attempt == COMMIT_ATTEMPTS or not exception.args[0].retriable():
+                    raise
+
+    def _bounded(self, call: Callable[..., None], *args: Any) -> None:
+        """``call(*args, timeout)`` in the helper thread, given up after the timeout: some
+        librdkafka transactional calls wait past their own timeout when the coordinator
+        moves (confluentinc/librdkafka#5456, #5511). A call given up on counts as a fatal
+        error: the producer is replaced, which fences the stuck one."""
+        future = self._calls.submit(call, *args, TRANSACTION_CALL_S)
+        try:
+            future.result(TRANSACTION_CALL_S + 1)
+        except TimeoutError:
+            log.error("%s did not return; replacing the producer", call.__name__)
+            self._calls.shutdown(wait=False)
+            self._calls = ThreadPoolExecutor(1, "transaction-call")
+            raise KafkaException(
+                KafkaError(KafkaError._TIMED_OUT, f"{call.__name__} hung", fatal=True)
+            ) from None
+
     def _abort(self) -> None:
         try:
             self._producer.abort_transaction(MESSAGE_TIMEOUT_MS / 1000)
@@ -339,7 +384,7 @@ class ActionWriter:
 
     def _renew_producer(self) -> None:
         """After a fatal error (fenced by a newer instance with our transactional id)."""
-        self._producer = Producer(producer_config(self._settings))
+        self._producer = Producer(producer_config(self._settings, self._transactional_id))
         self._initialised = False
 
     def _log_reject(self, reject: Reject) -> None:

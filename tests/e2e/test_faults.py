@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.processes import scheduler_process
 from tests.kafka_io import produce, read_all, read_count, schedule_headers, wait_for
 from tests.scheduler_fixtures import Topics
+from tools.chaos.instances import scheduler_process
 
 
 def fire_soon(topics: Topics, key: bytes, due_in: float = 1.0) -> None:

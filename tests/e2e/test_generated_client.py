@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.processes import free_port, service_process
+from tools.chaos.instances import free_port, service_process
 from tools.openapi import DOCUMENT
 
 

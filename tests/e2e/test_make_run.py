@@ -13,8 +13,8 @@ import time
 
 import httpx
 
-from tests.e2e.processes import free_port
 from tests.kafka_io import read_count, wait_for
+from tools.chaos.instances import free_port
 
 
 def test_a_schedule_posted_to_make_run_reaches_a_new_target_topic() -> None:

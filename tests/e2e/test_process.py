@@ -14,9 +14,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.e2e.processes import free_port, service_process
 from tests.kafka_io import produce, read_count, schedule_headers, wait_for
 from tests.scheduler_fixtures import Topics
+from tools.chaos.instances import free_port, service_process
 
 
 @pytest.fixture

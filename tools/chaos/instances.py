@@ -1,17 +1,19 @@
-"""Starting the service as users do: ``python -m app`` in a process of its own."""
+"""Scheduler instances as users run them: ``python -m app`` in processes of their own."""
 
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 
 import httpx
 
-from tests.kafka_io import wait_for
+from tools.wait import wait_for
 
 
 def free_port() -> int:
@@ -64,3 +66,33 @@ def scheduler_process(
     }
     with service_process([], env, f"http://127.0.0.1:{port}", "/health/ready") as process:
         yield process
+
+
+class Instances:
+    """Scheduler processes sharing one consumer group; all gone when ``stack`` closes."""
+
+    def __init__(
+        self, stack: ExitStack, bootstrap: str, schedules: str, history: str, **env: str
+    ) -> None:
+        self._stack = stack
+        self._args = (bootstrap, schedules, history, f"g-{uuid.uuid4().hex}")
+        self._env = env
+        self.processes: list[subprocess.Popen[bytes]] = []
+
+    def start(self) -> subprocess.Popen[bytes]:
+        process = self._stack.enter_context(scheduler_process(*self._args, **self._env))
+        self.processes.append(process)
+        return process
+
+    def running(self) -> list[subprocess.Popen[bytes]]:
+        return [p for p in self.processes if p.poll() is None]
+
+    def kill(self, process: subprocess.Popen[bytes]) -> None:
+        process.kill()
+        process.wait(10)
+
+    def stop(self, process: subprocess.Popen[bytes]) -> None:
+        """SIGTERM: a graceful stop, which must exit 0."""
+        process.send_signal(signal.SIGTERM)
+        if process.wait(30) != 0:
+            raise AssertionError(f"instance exited with {process.returncode} on SIGTERM")
