@@ -103,13 +103,19 @@ class PartitionState:
             self.held[key] = schedule
             host.plan(self, schedule, schedule.due_ms)
             host.count(Event.PLANNED)
-        elif schedule.due_ms // 1000 >= now // 1000 - host.grace_ms // 1000:
+        elif schedule.due_ms // 1000 >= _written_ms(schedule, now) // 1000 - host.grace_ms // 1000:
+            # Due within the grace interval of when it was written: it fires, however late
+            # it reached us (a broker failover, a slow load); only a schedule already past
+            # when its producer wrote it is refused.
             self.held.pop(key, None)
             self.inflight[key] = schedule.version
             host.emit(Fire(schedule, missed=False))
         else:
             self._cancel(key)
-            reason = f"due time {schedule.due_ms / 1000:.3f} is past (now {now / 1000:.3f})"
+            reason = (
+                f"due time {schedule.due_ms / 1000:.3f} was past when written "
+                f"({_written_ms(schedule, now) / 1000:.3f})"
+            )
             host.emit(Reject(record, reason))
             host.count(Event.INVALID)
 
@@ -204,3 +210,11 @@ class PartitionState:
             host.plan(self, schedule, schedule.due_ms)
             planned += schedule.due_ms > now
         host.count(Event.PLANNED, planned)
+
+
+def _written_ms(schedule: Schedule, now_ms: int) -> int:
+    """When the schedule's record was written: its timestamp, unless that is missing or
+    ahead of our clock (a producer's clock running fast must not excuse a past due time)."""
+    if schedule.timestamp_ms <= 0:
+        return now_ms
+    return min(schedule.timestamp_ms, now_ms)

@@ -138,6 +138,17 @@ def test_an_outdated_live_update_is_rejected_and_cancels_the_key() -> None:
     assert held(replay(h).engine) == {}
 
 
+def test_a_schedule_that_reaches_us_late_fires_instead_of_being_rejected() -> None:
+    """Written while still due, read live only after its due time (a leader failover can
+    end a load early): it fires. Only the producer's own past due time is invalid."""
+    h = Harness()
+    h.load()
+    h.put(b"id", NOON + S)  # written at NOON
+    h.clock.set(NOON + 30 * S)
+    assert fired_ids(h.consume()) == [b"id"]
+    assert h.counts[Event.INVALID] == 0
+
+
 @pytest.mark.parametrize(
     ("grace_s", "due_offset_ms", "fires"),
     [
