@@ -197,9 +197,14 @@ class ScheduleConsumer:
             )
             for tp, future in futures.items():
                 try:
-                    ends[(tp.topic, tp.partition)] = future.result(WATERMARK_TIMEOUT_S).offset
+                    offset = future.result(WATERMARK_TIMEOUT_S).offset
                 except (KafkaException, TimeoutError) as error:
                     errors.append(f"{tp.topic}[{tp.partition}]: {error!r}")
+                    continue
+                if offset < 0:  # no error, no offset: seen while a leader moves
+                    errors.append(f"{tp.topic}[{tp.partition}]: offset {offset}")
+                else:
+                    ends[(tp.topic, tp.partition)] = offset
         except KafkaException as error:
             errors.append(repr(error))
         if errors:
