@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test run lint typecheck unit integration kafka-fetch openapi clean
+.PHONY: test run lint typecheck unit integration kafka-fetch openapi chaos clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ test: lint typecheck kafka-fetch
 # Regenerate the committed OpenAPI document after an API change (a test fails until then).
 openapi: $(STAMP)
 	$(BIN)/python -m tools.openapi
+
+# A few minutes of random instance kills and a broker restart under load (not in `make test`).
+chaos: $(STAMP) kafka-fetch
+	$(BIN)/python -m tools.chaos
 
 run: $(STAMP) kafka-fetch
 	$(BIN)/python -m tools.run_local
