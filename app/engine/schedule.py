@@ -110,7 +110,10 @@ def parse_epoch_ms(raw: bytes) -> int | str:
         if raw.strip().startswith(b"-"):
             return f"negative scheduler-epoch {raw.decode(errors='replace')!r}"
         return f"scheduler-epoch {raw.decode(errors='replace')!r} is not a number of seconds"
-    seconds = int(match.group(1))
+    digits = match.group(1).lstrip(b"0") or b"0"
+    if len(digits) > len(str(MAX_EPOCH_SECONDS)):  # before int(): 5,000 digits would raise
+        return f"scheduler-epoch of {len(digits)} digits is too large"
+    seconds = int(digits)
     if seconds > MAX_EPOCH_SECONDS:
         return f"scheduler-epoch {seconds} is too large: milliseconds instead of seconds?"
     fraction = (match.group(2) or b"")[:3].ljust(3, b"0")
@@ -119,7 +122,7 @@ def parse_epoch_ms(raw: bytes) -> int | str:
 
 def _int_header(value: str | bytes | None) -> int | None:
     raw = _as_bytes(value)
-    return int(raw) if raw is not None and raw.isdigit() else None
+    return int(raw) if raw is not None and raw.isdigit() and len(raw) <= 19 else None
 
 
 def classify(record: RecordLike, rules: Rules) -> Schedule | Deletion | Invalid:
