@@ -33,6 +33,7 @@ configuration (environment variables, defaults in brackets):
   METRICS_ADDR             Prometheus /metrics address (or METRICS_HTTP_ADDR) [:8001]
   DEAD_LETTER_TOPIC        where undeliverable and invalid schedules go [off]
   TIMEZONE                 zone of the day boundary for SINCE_DELTA [UTC]
+  TARGET_TOPICS_ALLOWED     target topics allowed: globs, or re:REGEX [any]
   EXACTLY_ONCE             fire in Kafka transactions, fencing zombies [true]
   TRANSACTIONAL_ID         stable transactional.id of this instance [random]
   CONFIGURATION_FILE       YAML with librdkafka properties under

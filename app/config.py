@@ -7,6 +7,7 @@ with a half-understood configuration fires at the wrong time or into the wrong t
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from app.engine import EngineSettings, Rules
+from app.engine.schedule import topic_patterns
 
 KafkaProperties = dict[str, str | int | float | bool]
 
@@ -108,6 +110,7 @@ class Settings:
     dead_letter_topic: str = ""
     timezone: str = "UTC"
     exactly_once: bool = True
+    target_topics_allowed: tuple[re.Pattern[str], ...] = ()
     transactional_id: str = ""
     """Empty: one of this process's own (see ``app.kafka.writer``)."""
     kafka_file: KafkaFileConfig = field(default_factory=KafkaFileConfig)
@@ -176,13 +179,16 @@ class Settings:
             dead_letter_topic=dead_letter,
             timezone=timezone,
             exactly_once=_boolean(env, "EXACTLY_ONCE", True),
+            target_topics_allowed=_patterns(env, "TARGET_TOPICS_ALLOWED"),
             transactional_id=text("TRANSACTIONAL_ID", ""),
             kafka_file=KafkaFileConfig.load(config_file) if config_file else KafkaFileConfig(),
         )
 
     def engine_settings(self) -> EngineSettings:
         return EngineSettings(
-            rules=Rules(frozenset(self.schedules_topics), self.history_topic),
+            rules=Rules(
+                frozenset(self.schedules_topics), self.history_topic, self.target_topics_allowed
+            ),
             grace_seconds=self.schedule_grace_interval,
             since_delta_days=self.since_delta,
             timezone=self.timezone,
@@ -205,6 +211,13 @@ class Settings:
             "bootstrap.servers": self.bootstrap_servers,
             "group.id": self.group_id,
         }
+
+
+def _patterns(env: Mapping[str, str], name: str) -> tuple[re.Pattern[str], ...]:
+    try:
+        return topic_patterns(env.get(name, ""))
+    except re.error as error:
+        raise ConfigError(f"{name}: bad regular expression: {error}") from None
 
 
 _TRUE = frozenset({"true", "1", "yes", "on"})

@@ -7,6 +7,7 @@ milliseconds, a missing target topic), so that every reject carries a reason.
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from dataclasses import dataclass
 from typing import Protocol
@@ -52,10 +53,14 @@ class RecordLike(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Rules:
-    """What makes a target topic acceptable: never a loop back into the scheduler."""
+    """What makes a target topic acceptable: never a loop back into the scheduler, and
+    only the topics the operator allows (so that the scheduler cannot be used to write
+    anywhere its credentials reach)."""
 
     schedules_topics: frozenset[str]
     history_topic: str
+    allowed: tuple[re.Pattern[str], ...] = ()
+    """Target topic patterns (full match); empty: any topic that passes the rules above."""
 
     def target_topic_error(self, topic: str) -> str | None:
         if not topic:
@@ -68,7 +73,21 @@ class Rules:
             return f"target topic {topic!r} is internal (starts with '__')"
         if topic in (".", "..") or not _TOPIC_NAME.fullmatch(topic):
             return f"target topic {topic!r} is not a valid Kafka topic name"
+        if self.allowed and not any(pattern.fullmatch(topic) for pattern in self.allowed):
+            return f"target topic {topic!r} is not allowed by TARGET_TOPICS_ALLOWED"
         return None
+
+
+def topic_patterns(spec: str) -> tuple[re.Pattern[str], ...]:
+    """``TARGET_TOPICS_ALLOWED``: comma-separated globs (``orders-*``), or regular
+    expressions prefixed with ``re:`` (``re:orders-(eu|us)``). Raises ``re.error``."""
+    patterns = []
+    for entry in (e.strip() for e in spec.split(",")):
+        if entry.startswith("re:"):
+            patterns.append(re.compile(entry[3:]))
+        elif entry:
+            patterns.append(re.compile(fnmatch.translate(entry)))
+    return tuple(patterns)
 
 
 @dataclass(slots=True)
@@ -111,7 +130,7 @@ def parse_epoch_ms(raw: bytes) -> int | str:
             return f"negative scheduler-epoch {raw.decode(errors='replace')!r}"
         return f"scheduler-epoch {raw.decode(errors='replace')!r} is not a number of seconds"
     digits = match.group(1).lstrip(b"0") or b"0"
-    if len(digits) > len(str(MAX_EPOCH_SECONDS)):  # before int(): 5,000 digits would raise
+    if len(digits) > 20:  # before int(), which raises on 4,300 digits
         return f"scheduler-epoch of {len(digits)} digits is too large"
     seconds = int(digits)
     if seconds > MAX_EPOCH_SECONDS:
