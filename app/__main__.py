@@ -34,6 +34,9 @@ configuration (environment variables, defaults in brackets):
   DEAD_LETTER_TOPIC        where undeliverable and invalid schedules go [off]
   TIMEZONE                 zone of the day boundary for SINCE_DELTA [UTC]
   TARGET_TOPICS_ALLOWED     target topics allowed: globs, or re:REGEX [any]
+  API_TOKENS               bearer tokens required by writing routes [none]
+  API_TOKENS_FILE          the same, one per line in a file
+  API_AUTH_READS           require a token for reading routes too [false]
   EXACTLY_ONCE             fire in Kafka transactions, fencing zombies [true]
   TRANSACTIONAL_ID         stable transactional.id of this instance [random]
   CONFIGURATION_FILE       YAML with librdkafka properties under

@@ -111,6 +111,8 @@ class Settings:
     timezone: str = "UTC"
     exactly_once: bool = True
     target_topics_allowed: tuple[re.Pattern[str], ...] = ()
+    api_tokens: frozenset[str] = frozenset()
+    api_auth_reads: bool = False
     transactional_id: str = ""
     """Empty: one of this process's own (see ``app.kafka.writer``)."""
     kafka_file: KafkaFileConfig = field(default_factory=KafkaFileConfig)
@@ -180,6 +182,8 @@ class Settings:
             timezone=timezone,
             exactly_once=_boolean(env, "EXACTLY_ONCE", True),
             target_topics_allowed=_patterns(env, "TARGET_TOPICS_ALLOWED"),
+            api_tokens=_tokens(env),
+            api_auth_reads=_boolean(env, "API_AUTH_READS", False),
             transactional_id=text("TRANSACTIONAL_ID", ""),
             kafka_file=KafkaFileConfig.load(config_file) if config_file else KafkaFileConfig(),
         )
@@ -211,6 +215,18 @@ class Settings:
             "bootstrap.servers": self.bootstrap_servers,
             "group.id": self.group_id,
         }
+
+
+def _tokens(env: Mapping[str, str]) -> frozenset[str]:
+    """API_TOKENS (comma-separated) and API_TOKENS_FILE (one per line), together."""
+    tokens = [t.strip() for t in env.get("API_TOKENS", "").split(",")]
+    path = env.get("API_TOKENS_FILE", "").strip()
+    if path:
+        try:
+            tokens += [line.strip() for line in Path(path).read_text().splitlines()]
+        except OSError as error:
+            raise ConfigError(f"API_TOKENS_FILE: cannot read {path}: {error.strerror}") from None
+    return frozenset(t for t in tokens if t)
 
 
 def _patterns(env: Mapping[str, str], name: str) -> tuple[re.Pattern[str], ...]:

@@ -8,6 +8,7 @@ import socket
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
+from app.api.auth import READ
 from app.api.backend import backend_of
 from app.engine import Schedule
 
@@ -46,7 +47,9 @@ class Info(BaseModel):
     kafka: KafkaInfo
 
 
-@router.get("/info", summary="Where this instance runs and which topics it serves")
+@router.get(
+    "/info", summary="Where this instance runs and which topics it serves", dependencies=READ
+)
 def info(request: Request) -> Info:
     settings = backend_of(request).settings
     return Info(
@@ -89,6 +92,10 @@ def _held(schedule: Schedule) -> HeldSchedule:
     )
 
 
-@router.get("/schedules", summary="Schedules held by this instance (the original's shape)")
+@router.get(
+    "/schedules",
+    summary="Schedules held by this instance (the original's shape)",
+    dependencies=READ,
+)
 def held_schedules(request: Request) -> list[HeldSchedule]:
     return [_held(s) for s in backend_of(request).schedules()]

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
+from app.api.auth import READ, WRITE
 from app.api.models import Advance, ClockOut, RecordHeader, RecordOut, as_text
 from app.engine import Record
 from app.mini.scheduler import MiniScheduler
@@ -22,12 +23,16 @@ def _clock(mini: MiniScheduler) -> ClockOut:
     return ClockOut(now=mini.clock.now_ms() / 1000, offset_seconds=mini.clock.offset_ms / 1000)
 
 
-@router.get("/clock", summary="The mini scheduler's clock")
+@router.get("/clock", summary="The mini scheduler's clock", dependencies=READ)
 def get_clock(request: Request) -> ClockOut:
     return _clock(_mini(request))
 
 
-@router.post("/clock/advance", summary="Move the clock forward: what falls due fires at once")
+@router.post(
+    "/clock/advance",
+    summary="Move the clock forward: what falls due fires at once",
+    dependencies=WRITE,
+)
 def advance_clock(request: Request, body: Advance) -> ClockOut:
     mini = _mini(request)
     mini.advance(body.seconds)
@@ -50,7 +55,11 @@ def _record(record: Record) -> RecordOut:
     )
 
 
-@router.get("/topics/{topic}/records", summary="Records written to a topic, oldest first")
+@router.get(
+    "/topics/{topic}/records",
+    summary="Records written to a topic, oldest first",
+    dependencies=READ,
+)
 def list_records(
     request: Request, topic: str, limit: Annotated[int, Query(ge=1, le=10_000)] = 1000
 ) -> list[RecordOut]:

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 
+from app.api.auth import READ, WRITE
 from app.api.backend import Backend, backend_of
 from app.api.models import Page, Problem, ScheduleIn, ScheduleOut
 from app.engine import Schedule, WriteFailed, Written
@@ -101,7 +102,9 @@ def _written(
     )
 
 
-@router.post("", status_code=201, summary="Create a schedule", responses=_WRITES)
+@router.post(
+    "", status_code=201, summary="Create a schedule", responses=_WRITES, dependencies=WRITE
+)
 def create_schedule(request: Request, body: ScheduleIn) -> ScheduleOut:
     if body.id is None:
         raise RequestValidationError([_error("id", "required")])
@@ -116,6 +119,7 @@ def create_schedule(request: Request, body: ScheduleIn) -> ScheduleOut:
     summary="Create or replace a schedule",
     description="200 when it replaced a pending schedule, 201 when it created one.",
     responses={201: {"model": ScheduleOut, "description": "Created"}, **_WRITES},
+    dependencies=WRITE,
 )
 def replace_schedule(
     request: Request, response: Response, schedule_id: str, body: ScheduleIn
@@ -137,7 +141,12 @@ def _held(backend: Backend, schedule_id: str) -> Schedule:
     return schedule
 
 
-@router.get("/{schedule_id}", summary="Read a pending schedule", responses=_NOT_FOUND)
+@router.get(
+    "/{schedule_id}",
+    summary="Read a pending schedule",
+    responses=_NOT_FOUND,
+    dependencies=READ,
+)
 def get_schedule(request: Request, schedule_id: str) -> ScheduleOut:
     return ScheduleOut.of(_held(backend_of(request), schedule_id))
 
@@ -148,6 +157,7 @@ def get_schedule(request: Request, schedule_id: str) -> ScheduleOut:
     summary="Delete a pending schedule",
     description="Writes a tombstone for the schedule: it will not fire.",
     responses={**_NOT_FOUND, **_WRITES},
+    dependencies=WRITE,
 )
 def delete_schedule(request: Request, schedule_id: str) -> Response:
     backend = backend_of(request)
@@ -176,7 +186,9 @@ def _after(cursor: str) -> tuple[int, bytes]:
         ) from error
 
 
-@router.get("", summary="List pending schedules, by due time, one page at a time")
+@router.get(
+    "", summary="List pending schedules, by due time, one page at a time", dependencies=READ
+)
 def list_schedules(
     request: Request,
     id_prefix: Annotated[str | None, Query(description="Only ids that start with this")] = None,
