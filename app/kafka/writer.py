@@ -101,6 +101,9 @@ class ActionWriter:
         self._carry: list[Job] = []
         """Jobs other than fires (which the engine replans) to write again."""
         self._attempts: dict[tuple[str, int, bytes], int] = {}
+        self._isolated: set[tuple[str, int, bytes] | None] = set()
+        """Fires refused for good while batched with others: written alone once more, as
+        the broker refuses a whole batch for one record (too large, for one)."""
         self._known_topics: set[str] = set()
         self._failed_batches = 0
 
@@ -117,10 +120,16 @@ class ActionWriter:
         if not jobs:
             return
         jobs = self._screen_targets(jobs)
-        if self._transactional:
-            self._write_transaction(jobs)
-        else:
-            self._write_in_order(jobs)
+        alone = [job for job in jobs if _key(job) in self._isolated]
+        batches = [[job for job in jobs if _key(job) not in self._isolated]]
+        batches += [[job] for job in alone]
+        for batch in batches:
+            if not batch:
+                continue
+            if self._transactional:
+                self._write_transaction(batch)
+            else:
+                self._write_in_order(batch)
 
     def forget(self, topic: str, partition: int) -> None:
         """Drop left-over jobs of a partition this instance no longer owns."""
@@ -143,7 +152,7 @@ class ActionWriter:
             if error is None:
                 written.append(job)
             else:
-                self._failed(job, error)
+                self._failed(job, error, alone=len(jobs) == 1)
         faults.checkpoint("after-target")
         self._send([out for job in written for out in job.then])
         for job in written:
@@ -172,7 +181,7 @@ class ActionWriter:
                 if own is None:
                     self._again(job, self._engine.now_ms())  # collateral: at once
                 else:
-                    self._failed(job, own)
+                    self._failed(job, own, alone=len(jobs) == 1)
             return
         faults.checkpoint("after-target")
         self._send([out for job in jobs for out in job.then])
@@ -208,6 +217,7 @@ class ActionWriter:
         if isinstance(work, Fire):
             schedule = work.schedule
             self._attempts.pop((schedule.topic, schedule.partition, schedule.id), None)
+            self._isolated.discard((schedule.topic, schedule.partition, schedule.id))
             self._metrics.lateness.observe(max(0, visible_ms - schedule.due_ms) / 1000)
             self._metrics.count(Event.MISSED if work.missed else Event.TRIGGERED)
         elif isinstance(work, DeadLetter):
@@ -216,11 +226,11 @@ class ActionWriter:
         elif isinstance(work, Reject) and job.then:
             self._metrics.count(Event.DEAD_LETTERED)
 
-    def _failed(self, job: Job, error: KafkaError) -> None:
-        """``job``'s own first record was refused."""
+    def _failed(self, job: Job, error: KafkaError, alone: bool = True) -> None:
+        """``job``'s own first record was refused; ``alone``: it was the only one."""
         work = job.work
         if isinstance(work, Fire):
-            self._fire_failed(work, error)
+            self._fire_failed(work, error, alone)
         elif isinstance(work, DeadLetter):
             log.error("dead-letter write failed (%s); the schedule stays", error.str())
             self._metrics.count(Event.FAILED)
@@ -233,10 +243,15 @@ class ActionWriter:
             if job.then:
                 self._metrics.count(Event.FAILED)
 
-    def _fire_failed(self, fire: Fire, error: KafkaError) -> None:
+    def _fire_failed(self, fire: Fire, error: KafkaError, alone: bool) -> None:
         schedule = fire.schedule
         key = (schedule.topic, schedule.partition, schedule.id)
         attempt = self._attempts.get(key, 0) + 1
+        if is_permanent(error, attempt) and not alone and key not in self._isolated:
+            self._isolated.add(key)
+            self._retry_later(schedule, self._engine.now_ms())
+            return
+        self._isolated.discard(key)
         if not is_permanent(error, attempt):
             self._attempts[key] = attempt
             delay = min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** (attempt - 1))
@@ -397,6 +412,13 @@ class ActionWriter:
             record.offset(),
             reject.reason,
         )
+
+
+def _key(job: Job) -> tuple[str, int, bytes] | None:
+    if isinstance(job.work, Fire):
+        schedule = job.work.schedule
+        return (schedule.topic, schedule.partition, schedule.id)
+    return None
 
 
 def _reporter(out: Out) -> Callable[[KafkaError | None, Message], None]:

@@ -214,3 +214,38 @@ def test_unknown_target_topic_without_dead_letter_topic_is_counted_and_kept(
     fire_marker(topics, partition=0)
     log = read_all(topics.bootstrap, topics.schedules)
     assert [m.value() for m in log if m.key() == b"stuck"] == [b"payload"], "not tombstoned"
+
+
+@pytest.mark.parametrize("dead_letter", [True, False])
+def test_a_payload_too_large_for_its_target_is_dead_lettered_or_counted_once(
+    topics: Topics,
+    start_scheduler: StartScheduler,
+    topic_factory: Callable[..., str],
+    dead_letter: bool,
+) -> None:
+    """The target topic takes records of at most 1,000 bytes: the broker refuses this one
+    for good. It must not be retried forever, nor hold up the schedule beside it."""
+    small = topic_factory(prefix="small", config={"max.message.bytes": "1000"})
+    letters = topic_factory(prefix="dlq") if dead_letter else ""
+    scheduler = start_scheduler(DEAD_LETTER_TOPIC=letters)
+    due = time.time() + 1
+    produce(
+        topics.bootstrap,
+        topics.schedules,
+        [
+            (b"big", b"x" * 5000, schedule_headers(due, small)),
+            (b"fits", b"ok", schedule_headers(due, small)),
+        ],
+        partition=0,
+    )
+    [fired] = read_count(topics.bootstrap, small, 1)
+    assert fired.value() == b"ok"
+    if dead_letter:
+        [letter] = read_count(topics.bootstrap, letters, 1)
+        assert letter.key() == b"big" and len(letter.value() or b"") == 5000
+        wait_counted(scheduler, Event.DEAD_LETTERED, 1)
+    else:
+        wait_for(lambda: scheduler.metrics.value(Event.FAILED) == 1, 30, "the failure")
+    fire_marker(topics, partition=0)
+    assert scheduler.metrics.value(Event.FAILED) == (0 if dead_letter else 1)
+    assert [m.value() for m in read_all(topics.bootstrap, small)] == [b"ok"]
