@@ -5,12 +5,13 @@ Prometheus call them without credentials."""
 from __future__ import annotations
 
 import hmac
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.api.backend import backend_of
+from app.api.models import Problem
 
 _bearer = HTTPBearer(
     auto_error=False,
@@ -43,3 +44,6 @@ def reader(request: Request, credentials: Credentials) -> None:
 
 WRITE = [Depends(writer)]
 READ = [Depends(reader)]
+UNAUTHORIZED: dict[int | str, dict[str, Any]] = {
+    401: {"model": Problem, "description": "API_TOKENS is set and no valid token was given"}
+}

@@ -8,7 +8,7 @@ import socket
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
-from app.api.auth import READ
+from app.api.auth import READ, UNAUTHORIZED
 from app.api.backend import backend_of
 from app.engine import Schedule
 
@@ -18,10 +18,15 @@ router = APIRouter(tags=["compatibility"])
 @router.get(
     "/liveness",
     summary="200 when the scheduling loop runs; 500 otherwise (empty body)",
-    responses={200: {"content": {}}, 500: {"description": "The loop or the consumer is down"}},
+    response_class=Response,
+    responses={
+        200: {"content": {"text/plain": {}}, "description": "Alive"},
+        500: {"content": {"text/plain": {}}, "description": "The loop or the consumer is down"},
+    },
 )
 def liveness(request: Request) -> Response:
-    return Response(status_code=200 if backend_of(request).is_alive() else 500)
+    ok = backend_of(request).is_alive()
+    return Response(status_code=200 if ok else 500, media_type="text/plain")
 
 
 def _addresses() -> list[str]:
@@ -48,7 +53,10 @@ class Info(BaseModel):
 
 
 @router.get(
-    "/info", summary="Where this instance runs and which topics it serves", dependencies=READ
+    "/info",
+    summary="Where this instance runs and which topics it serves",
+    dependencies=READ,
+    responses=UNAUTHORIZED,
 )
 def info(request: Request) -> Info:
     settings = backend_of(request).settings
@@ -96,6 +104,7 @@ def _held(schedule: Schedule) -> HeldSchedule:
     "/schedules",
     summary="Schedules held by this instance (the original's shape)",
     dependencies=READ,
+    responses=UNAUTHORIZED,
 )
 def held_schedules(request: Request) -> list[HeldSchedule]:
     return [_held(s) for s in backend_of(request).schedules()]

@@ -6,12 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from app.api.auth import READ, WRITE
-from app.api.models import Advance, ClockOut, RecordHeader, RecordOut, as_text
+from app.api.auth import READ, UNAUTHORIZED, WRITE
+from app.api.models import BAD_BODY, Advance, ClockOut, RecordHeader, RecordOut, as_text
 from app.engine import Record
 from app.mini.scheduler import MiniScheduler
 
-router = APIRouter(prefix="/v1", tags=["mini mode"])
+router = APIRouter(prefix="/v1", tags=["mini mode"], responses=UNAUTHORIZED)
 
 
 def _mini(request: Request) -> MiniScheduler:
@@ -32,6 +32,7 @@ def get_clock(request: Request) -> ClockOut:
     "/clock/advance",
     summary="Move the clock forward: what falls due fires at once",
     dependencies=WRITE,
+    responses=BAD_BODY,
 )
 def advance_clock(request: Request, body: Advance) -> ClockOut:
     mini = _mini(request)

@@ -11,7 +11,7 @@ from typing import Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue, model_validator
 
 from app.engine import Schedule
-from app.engine.schedule import EPOCH, TARGET_KEY, TARGET_TOPIC, Header
+from app.engine.schedule import EPOCH, MAX_EPOCH_SECONDS, TARGET_KEY, TARGET_TOPIC, Header
 
 
 class Encoding(StrEnum):
@@ -69,6 +69,11 @@ class Problem(BaseModel):
     detail: str
 
 
+BAD_BODY: dict[int | str, dict[str, object]] = {
+    400: {"model": Problem, "description": "The body is not JSON"}
+}
+
+
 class ScheduleIn(BaseModel):
     """A schedule to create or replace: its due time as `epoch` or `at`, not both.
 
@@ -83,7 +88,12 @@ class ScheduleIn(BaseModel):
     id: str | None = Field(
         None, description="Schedule id (the record key); taken from the path by PUT"
     )
-    epoch: float | None = Field(None, ge=0, description="Due time, Unix seconds (fraction allowed)")
+    epoch: float | None = Field(
+        None,
+        ge=0,
+        le=MAX_EPOCH_SECONDS,
+        description="Due time, Unix seconds (fraction allowed)",
+    )
     at: AwareDatetime | None = Field(None, description="Due time, RFC 3339 with an offset")
     target_topic: str = Field(description="Topic the value is written to at the due time")
     target_key: str | None = Field(None, description="Key of the target record (null: no key)")
@@ -100,6 +110,8 @@ class ScheduleIn(BaseModel):
     def _one_due_time(self) -> ScheduleIn:
         if (self.epoch is None) == (self.at is None):
             raise ValueError("give the due time as exactly one of 'epoch' or 'at'")
+        if self.due_seconds > MAX_EPOCH_SECONDS:
+            raise ValueError(f"'at' is after {MAX_EPOCH_SECONDS} Unix seconds (year 5138)")
         return self
 
     @property

@@ -13,19 +13,20 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 
-from app.api.auth import READ, WRITE
+from app.api.auth import READ, UNAUTHORIZED, WRITE
 from app.api.backend import Backend, backend_of
-from app.api.models import Page, Problem, ScheduleIn, ScheduleOut
+from app.api.models import BAD_BODY, Page, Problem, ScheduleIn, ScheduleOut
 from app.engine import Schedule, WriteFailed, Written
 from app.engine.schedule import Header
 
-router = APIRouter(prefix="/v1/schedules", tags=["schedules"])
+router = APIRouter(prefix="/v1/schedules", tags=["schedules"], responses=UNAUTHORIZED)
 
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"model": Problem, "description": "No pending schedule with this id on this instance"}
 }
 _WRITES: dict[int | str, dict[str, Any]] = {
-    503: {"model": Problem, "description": "Kafka did not acknowledge the write; retry"}
+    503: {"model": Problem, "description": "Kafka did not acknowledge the write; retry"},
+    **BAD_BODY,
 }
 
 MAX_RECORD_BYTES = 1_000_000

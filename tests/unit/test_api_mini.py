@@ -83,6 +83,8 @@ def test_due_time_as_rfc3339(client: TestClient) -> None:
         ({"epoch": time.time() - 60}, "epoch", "past"),
         ({"epoch": None, "at": "2001-01-01T00:00:00Z"}, "at", "past"),
         ({"epoch": None}, None, "exactly one"),
+        ({"epoch": 1e300}, "epoch", "less than or equal"),
+        ({"epoch": None, "at": "9999-01-01T00:00:00Z"}, None, "year 5138"),
         ({"at": "2030-01-01T00:00:00Z"}, None, "exactly one"),
         ({"target_topic": "schedules"}, "target_topic", "schedules topic"),
         ({"target_topic": "history"}, "target_topic", "history topic"),
