@@ -71,8 +71,10 @@ class ScheduleConsumer:
         self._consumer = Consumer(consumer_config(settings))
         self._admin = AdminClient(settings.admin_config())
         self._load_end: dict[tuple[str, int], int] = {}
-        self._end_unknown: set[tuple[str, int]] = set()
-        """Loading partitions whose high watermark could not be read yet (no leader)."""
+        self._end_unknown: dict[tuple[str, int], int] = {}
+        """Loading partitions whose high watermark could not be read yet (no leader), with
+        the offset after the last record or end-of-partition event of this assignment
+        (the consumer's ``position()`` can still be the previous assignment's)."""
         self._end_retry_at = 0.0
         self.joined = False
         """Whether the group gave this member its first assignment (perhaps empty): until
@@ -114,11 +116,13 @@ class ScheduleConsumer:
                     message.partition(),
                     message.offset(),
                 )
-            if load_end:
+            if load_end or self._end_unknown:
                 tp = (message.topic() or "", message.partition() or 0)
                 end = load_end.get(tp)
                 if end is not None and (message.offset() or 0) >= end - 1:
                     self._finish_load(tp)
+                elif tp in self._end_unknown:
+                    self._end_unknown[tp] = (message.offset() or 0) + 1
 
     def close(self) -> None:
         self._consumer.close()
@@ -130,6 +134,8 @@ class ScheduleConsumer:
             # Before the end, the end of what is committed so far: an open transaction.
             if end is not None and (message.offset() or 0) >= end:
                 self._finish_load(tp)
+            elif tp in self._end_unknown:
+                self._end_unknown[tp] = message.offset() or 0
         elif error.fatal():
             raise KafkaException(error)
         else:
@@ -141,19 +147,15 @@ class ScheduleConsumer:
         if not self._end_unknown or time.monotonic() < self._end_retry_at:
             return
         self._end_retry_at = time.monotonic() + END_RETRY_S
-        tps = [TopicPartition(t, p) for t, p in self._end_unknown]
-        ends = self._high_watermarks(tps)
-        positions = self._consumer.position(tps)
+        ends = self._high_watermarks([TopicPartition(t, p) for t, p in self._end_unknown])
         with self._lock:
-            for tp in positions:
-                key = (tp.topic, tp.partition)
-                end = ends.get(key)
-                if end is None or key not in self._end_unknown:
-                    continue
-                self._end_unknown.discard(key)
+            for key, end in ends.items():
+                reached = self._end_unknown.pop(key, None)
+                if reached is None:
+                    continue  # revoked meanwhile
                 self._load_end[key] = end
                 log.info("%s[%d] loads up to offset %d", *key, end)
-                if tp.offset >= end:
+                if reached >= end:
                     self._finish_load(key)
 
     def _finish_load(self, tp: tuple[str, int]) -> None:
@@ -171,7 +173,7 @@ class ScheduleConsumer:
                 end = ends.get(key)
                 if end is None:
                     log.warning("no high watermark for %s[%d] yet: its load waits", *key)
-                    self._end_unknown.add(key)
+                    self._end_unknown[key] = 0
                 elif end == 0:
                     self._engine.finish_load(*key)
                 else:
@@ -225,7 +227,7 @@ class ScheduleConsumer:
         with self._lock:
             for tp in partitions:
                 self._load_end.pop((tp.topic, tp.partition), None)
-                self._end_unknown.discard((tp.topic, tp.partition))
+                self._end_unknown.pop((tp.topic, tp.partition), None)
                 dropped = self._engine.revoke(tp.topic, tp.partition)
                 log.info("revoked %s[%d], dropped %d schedules", tp.topic, tp.partition, dropped)
         consumer.incremental_unassign(partitions)
