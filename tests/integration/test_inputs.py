@@ -249,3 +249,25 @@ def test_a_payload_too_large_for_its_target_is_dead_lettered_or_counted_once(
     fire_marker(topics, partition=0)
     assert scheduler.metrics.value(Event.FAILED) == (0 if dead_letter else 1)
     assert [m.value() for m in read_all(topics.bootstrap, small)] == [b"ok"]
+
+
+def test_garbage_at_volume_beside_valid_schedules(
+    topics: Topics, start_scheduler: StartScheduler
+) -> None:
+    """3,000 invalid records of every kind interleaved with 300 valid schedules in every
+    partition: every valid one fires, every invalid one is counted once."""
+    scheduler = start_scheduler()
+    kinds = invalid_records(topics)
+    records: list[tuple[bytes | None, bytes | None, list[Header]]] = []
+    due = time.time() + 4
+    for i in range(300):
+        records.append((f"valid-{i}".encode(), b"ok", schedule_headers(due, topics.target)))
+        for n, (key, value, headers) in enumerate(kinds):
+            records.append((key + f"-{i}-{n}".encode() if key.strip() else key, value, headers))
+    produce(topics.bootstrap, topics.schedules, records)
+    read_count(topics.bootstrap, topics.target, 300, timeout=60)
+    wait_counted(scheduler, Event.INVALID, 300 * len(kinds), timeout=60)
+    fired = read_all(topics.bootstrap, topics.target)
+    assert [m.value() for m in fired] == [b"ok"] * 300
+    late = max(m.timestamp()[1] / 1000 - due for m in fired)
+    print(f"\nworst lateness of the valid schedules: {late:.3f} s")

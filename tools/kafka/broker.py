@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from tools.kafka.node import KafkaNode, ManagedKafka, make_owned_dir, remove_tree
-from tools.kafka.properties import base_properties, replication_properties
+from tools.kafka.properties import base_properties, replication_properties, sasl_plain_properties
 from tools.kafka.readiness import wait_for_brokers
 from tools.kafka.runtime import JvmOptions, free_ports, new_cluster_id
 
@@ -29,14 +29,19 @@ class KafkaBroker(ManagedKafka):
         jvm: JvmOptions | None = None,
         startup_timeout: float = STARTUP_TIMEOUT_S,
         properties: Mapping[str, str] | None = None,
+        sasl_users: Mapping[str, str] | None = None,
     ) -> None:
         self.directory = make_owned_dir("kafka-broker-", base_dir)
         self.startup_timeout = startup_timeout
         self.cluster_id = new_cluster_id()
-        port, controller_port = free_ports(2)
+        port, controller_port, sasl_port = free_ports(3)
         props = base_properties(1, port, controller_port, self.directory / "data")
         props["controller.quorum.bootstrap.servers"] = f"127.0.0.1:{controller_port}"
         props.update(replication_properties(1, 1))
+        self.sasl_bootstrap_servers: str | None = None
+        if sasl_users:
+            props.update(sasl_plain_properties(props, sasl_port, sasl_users))
+            self.sasl_bootstrap_servers = f"127.0.0.1:{sasl_port}"
         props.update(properties or {})
         self.node = KafkaNode(
             node_id=1,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 
@@ -56,4 +57,24 @@ def replication_properties(replication: int, min_isr: int) -> dict[str, str]:
         "transaction.state.log.min.isr": isr,
         "share.coordinator.state.topic.replication.factor": rf,
         "share.coordinator.state.topic.min.isr": isr,
+    }
+
+
+def sasl_plain_properties(
+    props: Mapping[str, str], port: int, users: Mapping[str, str]
+) -> dict[str, str]:
+    """One more listener, SASL_PLAINTEXT with the PLAIN mechanism and ``users`` (name to
+    password), beside the PLAINTEXT one that the harness itself and the brokers use."""
+    listener = f"SASL_PLAINTEXT://127.0.0.1:{port}"
+    accounts = " ".join(f'user_{name}="{password}"' for name, password in users.items())
+    return {
+        "listeners": f"{props['listeners']},{listener}",
+        "advertised.listeners": f"{props['advertised.listeners']},{listener}",
+        "listener.security.protocol.map": (
+            f"{props['listener.security.protocol.map']},SASL_PLAINTEXT:SASL_PLAINTEXT"
+        ),
+        "sasl.enabled.mechanisms": "PLAIN",
+        "listener.name.sasl_plaintext.plain.sasl.jaas.config": (
+            f"org.apache.kafka.common.security.plain.PlainLoginModule required {accounts};"
+        ),
     }
