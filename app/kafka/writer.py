@@ -16,66 +16,28 @@ the engine's queue, permanent ones go to the dead-letter topic when there is one
 from __future__ import annotations
 
 import logging
-import socket
 import threading
-import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from confluent_kafka import KafkaError, KafkaException, Message, Producer, TopicPartition
+from confluent_kafka import KafkaError, KafkaException, TopicPartition
 
 from app.config import Settings
 from app.engine import Action, Engine, Event, Fire, Reject, Rewrite, Schedule
 from app.kafka import faults
 from app.kafka.errors import is_permanent
-from app.kafka.jobs import DeadLetter, Job, Out, job_for
+from app.kafka.jobs import DeadLetter, Job, job_for
+from app.kafka.output import OutputProducer
 from app.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
 RETRY_MIN_MS = 200
 RETRY_MAX_MS = 30_000
-MESSAGE_TIMEOUT_MS = 10_000
-"""Also the transaction timeout: how long an open transaction of a crashed instance can
-hold up the next owner's load."""
-INIT_TIMEOUT_S = 30.0
-TRANSACTION_CALL_S = 5.0
-"""Bound on each transactional call: without one, a commit can wait forever on a
-coordinator that moved."""
-COMMIT_ATTEMPTS = 3
 
 Fencing = Callable[[set[tuple[str, int]]], tuple[list[TopicPartition], Any]]
 """Offsets to commit for the given schedules partitions, and the consumer group metadata
 that fences the transaction."""
-
-
-def transactional_id(settings: Settings) -> str:
-    """TRANSACTIONAL_ID, or one of this process's own: two live instances must never share
-    one (each start fences the other). A stable id (a StatefulSet's pod name) lets a
-    restarted instance abort its predecessor's open transaction at once instead of after
-    the transaction timeout."""
-    return settings.transactional_id or (
-        f"{settings.group_id}-{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
-    )
-
-
-def producer_config(
-    settings: Settings, transactional_id: str | None = None
-) -> dict[str, str | int | float | bool]:
-    config: dict[str, str | int | float | bool] = {
-        "acks": "all",
-        "enable.idempotence": True,
-        "linger.ms": 5,
-        "message.timeout.ms": MESSAGE_TIMEOUT_MS,
-        # A target topic that does not exist fails in seconds, not after the message timeout.
-        "topic.metadata.propagation.max.ms": 5_000,
-        "partitioner": "murmur2_random",
-    }
-    if transactional_id is not None:
-        config["transactional.id"] = transactional_id
-        config["transaction.timeout.ms"] = MESSAGE_TIMEOUT_MS
-    return {**config, **settings.producer_config()}
 
 
 class ActionWriter:
@@ -93,11 +55,7 @@ class ActionWriter:
         """Held for the engine calls only: writes happen while the API reads the engine."""
         self._metrics = metrics
         self._fencing = fencing
-        self._transactional = settings.exactly_once
-        self._transactional_id = transactional_id(settings) if settings.exactly_once else None
-        self._producer = Producer(producer_config(settings, self._transactional_id))
-        self._initialised = not self._transactional
-        self._calls = ThreadPoolExecutor(1, "transaction-call")
+        self._output = OutputProducer(settings)
         self._carry: list[Job] = []
         """Jobs other than fires (which the engine replans) to write again."""
         self._attempts: dict[tuple[str, int, bytes], int] = {}
@@ -126,7 +84,7 @@ class ActionWriter:
         for batch in batches:
             if not batch:
                 continue
-            if self._transactional:
+            if self._output.transactional:
                 self._write_transaction(batch)
             else:
                 self._write_in_order(batch)
@@ -137,14 +95,13 @@ class ActionWriter:
 
     def close(self) -> None:
         self.execute([])
-        self._producer.flush(MESSAGE_TIMEOUT_MS / 1000)
-        self._calls.shutdown(wait=False)
+        self._output.close()
 
     # -- the two ways to write a batch ----------------------------------------------------
 
     def _write_in_order(self, jobs: list[Job]) -> None:
         faults.checkpoint("before-write")
-        self._send([out for job in jobs for out in job.first])
+        self._output.send([out for job in jobs for out in job.first])
         visible_ms = self._engine.now_ms()
         written = []
         for job in jobs:
@@ -154,7 +111,7 @@ class ActionWriter:
             else:
                 self._failed(job, error, alone=len(jobs) == 1)
         faults.checkpoint("after-target")
-        self._send([out for job in written for out in job.then])
+        self._output.send([out for job in written for out in job.then])
         for job in written:
             for out in job.then_errors():
                 assert out.error is not None
@@ -162,20 +119,17 @@ class ActionWriter:
             self._succeeded(job, visible_ms)
 
     def _write_transaction(self, jobs: list[Job]) -> None:
-        producer = self._producer
+        output = self._output
         try:
-            if not self._initialised:
-                producer.init_transactions(INIT_TIMEOUT_S)
-                self._initialised = True
-            producer.begin_transaction()
+            output.begin()
         except KafkaException as exception:
             self._batch_failed(jobs, exception.args[0])
             return
         faults.checkpoint("before-write")
-        self._send([out for job in jobs for out in job.first])
+        self._output.send([out for job in jobs for out in job.first])
         failed = [job for job in jobs if job.first_error() is not None]
         if failed:
-            self._abort()
+            output.abort()
             for job in jobs:
                 own = job.first_error()
                 if own is None:
@@ -184,25 +138,17 @@ class ActionWriter:
                     self._failed(job, own, alone=len(jobs) == 1)
             return
         faults.checkpoint("after-target")
-        self._send([out for job in jobs for out in job.then])
+        self._output.send([out for job in jobs for out in job.then])
         for job in jobs:
             for out in job.then_errors():
                 assert out.error is not None
-                self._abort()
+                output.abort()
                 self._batch_failed(jobs, out.error)
                 return
         try:
-            offsets, group = self._fencing({job.source for job in jobs if job.source})
-            if offsets:
-                self._bounded(producer.send_offsets_to_transaction, offsets, group)
-            self._commit()
+            output.commit(*self._fencing({job.source for job in jobs if job.source}))
         except KafkaException as exception:
-            error: KafkaError = exception.args[0]
-            if error.fatal():
-                self._renew_producer()
-            else:  # refused, or its outcome unknown: abort it either way
-                self._abort()
-            self._batch_failed(jobs, error)
+            self._batch_failed(jobs, exception.args[0])
             return
         self._failed_batches = 0
         visible_ms = self._engine.now_ms()
@@ -315,92 +261,13 @@ class ActionWriter:
         for job in jobs:
             topic = job.first[0].topic
             if isinstance(job.work, Fire) and topic not in self._known_topics:
-                error = self._topic_error(topic)
+                error = self._output.topic_error(topic)
                 if error is not None:
                     self._failed(job, error)
                     continue
                 self._known_topics.add(topic)
             kept.append(job)
         return kept
-
-    def _topic_error(self, topic: str) -> KafkaError | None:
-        try:
-            metadata = self._producer.list_topics(topic, timeout=5)
-        except KafkaException as exception:
-            error: KafkaError = exception.args[0]
-            return error
-        found = metadata.topics.get(topic)
-        if found is None:
-            return KafkaError(KafkaError.UNKNOWN_TOPIC_OR_PART)
-        if found.error is not None and found.error.code() in (
-            KafkaError.UNKNOWN_TOPIC_OR_PART,
-            KafkaError.TOPIC_AUTHORIZATION_FAILED,
-            KafkaError.TOPIC_EXCEPTION,
-        ):
-            return found.error  # type: ignore[no-any-return]
-        return None
-
-    def _send(self, outs: list[Out]) -> None:
-        """Produce ``outs`` and wait for every delivery report."""
-        if not outs:
-            return
-        producer = self._producer
-        for out in outs:
-            out.error = None
-            options: dict[str, Any] = {"headers": out.headers, "on_delivery": _reporter(out)}
-            if out.partition is not None:
-                options["partition"] = out.partition
-            if out.timestamp_ms:
-                options["timestamp"] = out.timestamp_ms
-            while True:
-                try:
-                    producer.produce(out.topic, out.value, out.key, **options)
-                    break
-                except BufferError:
-                    producer.poll(0.05)
-                except KafkaException as exception:
-                    out.error = exception.args[0]
-                    break
-        producer.flush(MESSAGE_TIMEOUT_MS / 1000 + 5)
-
-    def _commit(self) -> None:
-        """Commit, asking again while the outcome is unknown (a timeout), which is safe:
-        the coordinator answers a repeated commit with the first one's outcome."""
-        for attempt in range(1, COMMIT_ATTEMPTS + 1):
-            try:
-                self._bounded(self._producer.commit_transaction)
-                return
-            except KafkaException as exception:
-                if attempt == COMMIT_ATTEMPTS or not exception.args[0].retriable():
-                    raise
-
-    def _bounded(self, call: Callable[..., None], *args: Any) -> None:
-        """``call(*args, timeout)`` in the helper thread, given up after the timeout: some
-        librdkafka transactional calls wait past their own timeout when the coordinator
-        moves (confluentinc/librdkafka#5456, #5511). A call given up on counts as a fatal
-        error: the producer is replaced, which fences the stuck one."""
-        future = self._calls.submit(call, *args, TRANSACTION_CALL_S)
-        try:
-            future.result(TRANSACTION_CALL_S + 1)
-        except TimeoutError:
-            log.error("%s did not return; replacing the producer", call.__name__)
-            self._calls.shutdown(wait=False)
-            self._calls = ThreadPoolExecutor(1, "transaction-call")
-            raise KafkaException(
-                KafkaError(KafkaError._TIMED_OUT, f"{call.__name__} hung", fatal=True)
-            ) from None
-
-    def _abort(self) -> None:
-        try:
-            self._producer.abort_transaction(MESSAGE_TIMEOUT_MS / 1000)
-        except KafkaException as exception:
-            log.error("abort failed (%s); starting a new producer", exception.args[0].str())
-            self._renew_producer()
-
-    def _renew_producer(self) -> None:
-        """After a fatal error (fenced by a newer instance with our transactional id)."""
-        self._producer = Producer(producer_config(self._settings, self._transactional_id))
-        self._initialised = False
 
     def _log_reject(self, reject: Reject) -> None:
         record = reject.record
@@ -419,10 +286,3 @@ def _key(job: Job) -> tuple[str, int, bytes] | None:
         schedule = job.work.schedule
         return (schedule.topic, schedule.partition, schedule.id)
     return None
-
-
-def _reporter(out: Out) -> Callable[[KafkaError | None, Message], None]:
-    def on_delivery(error: KafkaError | None, message: Message) -> None:
-        out.error = error
-
-    return on_delivery
