@@ -37,6 +37,7 @@ configuration (environment variables, defaults in brackets):
   API_TOKENS               bearer tokens required by writing routes [none]
   API_TOKENS_FILE          the same, one per line in a file
   API_AUTH_READS           require a token for reading routes too [false]
+  ADVERTISED_URL           this API as other instances reach it: cluster-wide reads
   EXACTLY_ONCE             fire in Kafka transactions, fencing zombies [true]
   TRANSACTIONAL_ID         stable transactional.id of this instance [random]
   CONFIGURATION_FILE       YAML with librdkafka properties under

@@ -113,6 +113,9 @@ class Settings:
     target_topics_allowed: tuple[re.Pattern[str], ...] = ()
     api_tokens: frozenset[str] = frozenset()
     api_auth_reads: bool = False
+    advertised_url: str = ""
+    """This instance's API as the other instances reach it: lets reads answer for the whole
+    cluster. Empty: reads answer for this instance's partitions only."""
     transactional_id: str = ""
     """Empty: one of this process's own (see ``app.kafka.writer``)."""
     kafka_file: KafkaFileConfig = field(default_factory=KafkaFileConfig)
@@ -184,6 +187,7 @@ class Settings:
             target_topics_allowed=_patterns(env, "TARGET_TOPICS_ALLOWED"),
             api_tokens=_tokens(env),
             api_auth_reads=_boolean(env, "API_AUTH_READS", False),
+            advertised_url=_url(env, "ADVERTISED_URL"),
             transactional_id=text("TRANSACTIONAL_ID", ""),
             kafka_file=KafkaFileConfig.load(config_file) if config_file else KafkaFileConfig(),
         )
@@ -227,6 +231,13 @@ def _tokens(env: Mapping[str, str]) -> frozenset[str]:
         except OSError as error:
             raise ConfigError(f"API_TOKENS_FILE: cannot read {path}: {error.strerror}") from None
     return frozenset(t for t in tokens if t)
+
+
+def _url(env: Mapping[str, str], name: str) -> str:
+    url = env.get(name, "").strip().rstrip("/")
+    if url and not url.startswith(("http://", "https://")):
+        raise ConfigError(f"{name}: expected http://HOST:PORT or https://..., got {url!r}")
+    return url
 
 
 def _patterns(env: Mapping[str, str], name: str) -> tuple[re.Pattern[str], ...]:

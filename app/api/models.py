@@ -213,6 +213,10 @@ class Page(BaseModel):
     next_cursor: str | None = Field(
         description="Pass as 'cursor' for the next page; null at the end"
     )
+    unreachable: list[str] = Field(
+        default_factory=list,
+        description="Instances that did not answer in time: their schedules may be missing",
+    )
 
 
 class ClockOut(BaseModel):

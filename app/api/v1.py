@@ -9,10 +9,12 @@ from __future__ import annotations
 import base64
 import binascii
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 
+from app.api import cluster
 from app.api.auth import READ, UNAUTHORIZED, WRITE
 from app.api.backend import Backend, backend_of
 from app.api.models import BAD_BODY, Page, Problem, ScheduleIn, ScheduleOut
@@ -142,14 +144,40 @@ def _held(backend: Backend, schedule_id: str) -> Schedule:
     return schedule
 
 
+LocalOnly = Annotated[
+    bool,
+    Query(description="Answer for this instance's partitions only (instances ask each other so)"),
+]
+
+
 @router.get(
     "/{schedule_id}",
-    summary="Read a pending schedule",
-    responses=_NOT_FOUND,
+    summary="Read a pending schedule, wherever it is held",
+    responses={
+        **_NOT_FOUND,
+        503: {"model": Problem, "description": "Not found, and an instance did not answer"},
+    },
     dependencies=READ,
 )
-def get_schedule(request: Request, schedule_id: str) -> ScheduleOut:
-    return ScheduleOut.of(_held(backend_of(request), schedule_id))
+def get_schedule(request: Request, schedule_id: str, local: LocalOnly = False) -> ScheduleOut:
+    backend = backend_of(request)
+    schedule = backend.get(schedule_id.encode())
+    if schedule is not None:
+        return ScheduleOut.of(schedule)
+    peers = [] if local else backend.peers()
+    if not peers:
+        raise HTTPException(404, f"no pending schedule {schedule_id!r}")
+    path = f"/v1/schedules/{quote(schedule_id, safe='')}"
+    answers = cluster.ask(peers, path, {}, request.headers.get("authorization"))
+    if answers.found:
+        return ScheduleOut.model_validate(answers.found[0])
+    if answers.unreachable:
+        raise HTTPException(
+            503,
+            f"no pending schedule {schedule_id!r} on the instances that answered; "
+            f"no answer from {', '.join(answers.unreachable)}",
+        )
+    raise HTTPException(404, f"no pending schedule {schedule_id!r}")
 
 
 @router.delete(
@@ -167,8 +195,12 @@ def delete_schedule(request: Request, schedule_id: str) -> Response:
     return Response(status_code=204)
 
 
-def _cursor(schedule: Schedule) -> str:
-    return base64.urlsafe_b64encode(f"{schedule.due_ms}:{schedule.id.hex()}".encode()).decode()
+def _cursor(due_ms: int, key: bytes) -> str:
+    return base64.urlsafe_b64encode(f"{due_ms}:{key.hex()}".encode()).decode()
+
+
+def _order(item: ScheduleOut) -> tuple[int, bytes]:
+    return round(item.epoch * 1000), item.id.encode()
 
 
 def _after(cursor: str) -> tuple[int, bytes]:
@@ -188,7 +220,11 @@ def _after(cursor: str) -> tuple[int, bytes]:
 
 
 @router.get(
-    "", summary="List pending schedules, by due time, one page at a time", dependencies=READ
+    "",
+    summary="List pending schedules, by due time, one page at a time",
+    description="Answers for the whole cluster when instances set ADVERTISED_URL; "
+    "`unreachable` names the instances that did not answer in time.",
+    dependencies=READ,
 )
 def list_schedules(
     request: Request,
@@ -198,14 +234,16 @@ def list_schedules(
     target_topic: Annotated[str | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+    local: LocalOnly = False,
 ) -> Page:
     after = _after(cursor) if cursor else None
     prefix = id_prefix.encode() if id_prefix else None
     low = None if due_from is None else round(due_from * 1000)
     high = None if due_to is None else round(due_to * 1000)
+    backend = backend_of(request)
     matching = [
         s
-        for s in backend_of(request).schedules()
+        for s in backend.schedules()
         if (prefix is None or s.id.startswith(prefix))
         and (low is None or s.due_ms >= low)
         and (high is None or s.due_ms <= high)
@@ -213,8 +251,29 @@ def list_schedules(
         and (after is None or (s.due_ms, s.id) > after)
     ]
     matching.sort(key=lambda s: (s.due_ms, s.id))
-    page = matching[:limit]
-    more = len(matching) > limit
+    items = [ScheduleOut.of(s) for s in matching[: limit + 1]]
+    peers = [] if local else backend.peers()
+    unreachable: list[str] = []
+    peer_has_more = False  # a peer that sent a full page: the merged page is full too
+    if peers:
+        params = {
+            "id_prefix": id_prefix,
+            "due_from": due_from,
+            "due_to": due_to,
+            "target_topic": target_topic,
+            "limit": limit,
+            "cursor": cursor,
+        }
+        answers = cluster.ask(peers, "/v1/schedules", params, request.headers.get("authorization"))
+        unreachable = answers.unreachable
+        for page in answers.found:
+            items += [ScheduleOut.model_validate(item) for item in page["items"]]
+            peer_has_more = peer_has_more or page["next_cursor"] is not None
+        items.sort(key=_order)
+    more = len(items) > limit or peer_has_more
+    items = items[:limit]
     return Page(
-        items=[ScheduleOut.of(s) for s in page], next_cursor=_cursor(page[-1]) if more else None
+        items=items,
+        next_cursor=_cursor(*_order(items[-1])) if more else None,
+        unreachable=unreachable,
     )

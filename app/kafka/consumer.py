@@ -53,6 +53,8 @@ def consumer_config(settings: Settings) -> dict[str, str | int | float | bool]:
         "partition.assignment.strategy": "cooperative-sticky",
         "enable.partition.eof": True,
         "isolation.level": "read_committed",
+        # The group's member list is how instances find each other's API (app/kafka/peers).
+        **({"client.id": settings.advertised_url} if settings.advertised_url else {}),
     }
 
 

@@ -16,6 +16,7 @@ from app.config import Settings
 from app.engine import Clock, Engine, Schedule, SystemClock, WriteFailed, Written
 from app.engine.schedule import Header
 from app.kafka.consumer import ScheduleConsumer
+from app.kafka.peers import GroupPeers
 from app.kafka.submit import ScheduleWriter
 from app.kafka.writer import ActionWriter
 from app.metrics import Metrics
@@ -48,6 +49,7 @@ class KafkaScheduler(Service):
         consumer = ScheduleConsumer(settings, self.engine, self.lock, self._before_revoke)
         self._consumer = consumer
         self._api_writer = ScheduleWriter(settings)
+        self._peers = GroupPeers(settings)
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self.last_loop_ms = 0
@@ -103,6 +105,9 @@ class KafkaScheduler(Service):
             return self._api_writer.write(topic, key, value, headers)
         except KafkaException as error:
             raise WriteFailed(str(error)) from error
+
+    def peers(self) -> list[str]:
+        return self._peers.urls()
 
     def schedules(self) -> list[Schedule]:
         with self.lock:

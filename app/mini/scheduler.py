@@ -95,6 +95,9 @@ class MiniScheduler(Service):
         with self.lock:
             return self.engine.get(key)
 
+    def peers(self) -> list[str]:
+        return []  # it holds every schedule itself
+
     def schedules(self) -> list[Schedule]:
         with self.lock:
             return list(self.engine.pending())

@@ -50,11 +50,18 @@ def service_process(
 
 @contextmanager
 def scheduler_process(
-    bootstrap: str, schedules: str, history: str, group_id: str, **env: str
+    bootstrap: str,
+    schedules: str,
+    history: str,
+    group_id: str,
+    port: int | None = None,
+    **env: str,
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """One Kafka-mode instance, once it has joined its group and loaded what it got."""
-    port = free_port()
+    """One Kafka-mode instance with its API on ``port`` (advertised to the others), once
+    it has joined its group and loaded what it got."""
+    port = port or free_port()
     env = {
+        "ADVERTISED_URL": f"http://127.0.0.1:{port}",
         "BOOTSTRAP_SERVERS": bootstrap,
         "SCHEDULES_TOPICS": schedules,
         "HISTORY_TOPIC": history,
@@ -80,7 +87,7 @@ class Instances:
         self.processes: list[subprocess.Popen[bytes]] = []
 
     def start(self) -> subprocess.Popen[bytes]:
-        process = self._stack.enter_context(scheduler_process(*self._args, **self._env))
+        process = self._stack.enter_context(scheduler_process(*self._args, None, **self._env))
         self.processes.append(process)
         return process
 
