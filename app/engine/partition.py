@@ -32,6 +32,7 @@ class Host(Protocol):
 
 class PartitionState:
     __slots__ = (
+        "_load_deletes",
         "_load_rejects",
         "_load_rewrites",
         "held",
@@ -62,6 +63,9 @@ class PartitionState:
         its way, ``_SKIPPED`` if the load skipped it; kept until the last rewrite is back."""
         self._load_rejects: dict[bytes, tuple[RecordLike, str]] = {}
         self._load_rewrites: set[bytes] = set()
+        self._load_deletes: dict[bytes, int] = {}
+        """Key -> offset of the user record that last removed it, during the load: a rewrite
+        of an older version after it is a previous owner's, sent before it saw the delete."""
 
     @property
     def loading(self) -> bool:
@@ -81,15 +85,20 @@ class PartitionState:
         elif isinstance(parsed, Deletion):
             if parsed.tombstone_of is None:
                 self._apply_user_delete(key, host)
+                if self.loading:
+                    self._load_deletes[key] = record.offset() or 0
             else:
                 self._apply_own_tombstone(key, parsed.tombstone_of, host)
         else:
             self._apply_invalid(key, record, parsed.reason, host)
+            if self.loading:
+                self._load_deletes[key] = record.offset() or 0
 
     def _forget_load_marks(self, key: bytes) -> None:
         if self.loading:
             self._load_rejects.pop(key, None)
             self._load_rewrites.discard(key)
+            self._load_deletes.pop(key, None)
 
     def _apply_schedule(
         self, key: bytes, schedule: Schedule, record: RecordLike, host: Host
@@ -133,7 +142,7 @@ class PartitionState:
             self._keep_last(key, held, host)
         elif self.inflight.get(key, _DELETED) >= schedule.version:
             return
-        elif mark == _DELETED:
+        elif mark == _DELETED or self._load_deletes.get(key, -1) > schedule.version:
             host.emit(Tombstone(self.topic, self.partition, key, schedule.version))
         elif mark == _SKIPPED:
             return  # still before the window, as a replay would find it
@@ -199,6 +208,7 @@ class PartitionState:
             self._keep_last(key, self.held[key], host)
         self._load_rejects.clear()
         self._load_rewrites.clear()
+        self._load_deletes.clear()
         skipped = [key for key, s in self.held.items() if s.due_ms < window_start_ms]
         for key in skipped:
             del self.held[key]

@@ -237,3 +237,25 @@ def run_random_history(seed: int, steps: int = 120) -> None:
 def test_random_histories_keep_the_replay_invariant(block: int) -> None:
     for seed in range(block * 30, block * 30 + 30):
         run_random_history(seed)
+
+
+def test_a_new_owner_does_not_revive_a_deleted_schedule_from_a_stale_rewrite() -> None:
+    """The owner rewrites v2, the user deletes the key before the rewrite lands, and the
+    partition moves before the owner reads its rewrite back: the new owner's load must end
+    with the key deleted, and tombstone the rewrite so that compaction cannot revive it."""
+    h = Harness()
+    h.load()
+    _, v2 = fire_v1_then_update(h, NOON + 5 * S)
+    assert [type(a) for a in h.consume()] == [Rewrite]
+    h.delete(b"id")
+    h.flush()  # the rewrite lands after the delete
+    fresh = Harness(now_ms=h.clock.now_ms())
+    fresh.logs = {tp: list(log) for tp, log in h.logs.items()}
+    actions = fresh.load()
+    assert held(fresh.engine) == {}
+    assert Tombstone(TOPIC, 0, b"id", v2) in actions
+    fresh.flush()
+    assert held(replay(fresh).engine) == {}
+    fresh.clock.set(NOON + 10 * S)
+    fresh.settle()
+    assert fresh.fired == []
