@@ -19,7 +19,7 @@ from app.api.auth import READ, UNAUTHORIZED, WRITE
 from app.api.backend import Backend, backend_of
 from app.api.models import BAD_BODY, Page, Problem, ScheduleIn, ScheduleOut
 from app.engine import Schedule, WriteFailed, Written
-from app.engine.schedule import Header
+from app.engine.schedule import MAX_EPOCH_SECONDS, Header
 
 router = APIRouter(prefix="/v1/schedules", tags=["schedules"], responses=UNAUTHORIZED)
 
@@ -203,6 +203,10 @@ def _order(item: ScheduleOut) -> tuple[int, bytes]:
     return round(item.epoch * 1000), item.id.encode()
 
 
+_FROM = "Due at or after, Unix seconds"
+_TO = "Due at or before, Unix seconds"
+
+
 def _after(cursor: str) -> tuple[int, bytes]:
     try:
         due, _, key = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
@@ -229,8 +233,8 @@ def _after(cursor: str) -> tuple[int, bytes]:
 def list_schedules(
     request: Request,
     id_prefix: Annotated[str | None, Query(description="Only ids that start with this")] = None,
-    due_from: Annotated[float | None, Query(description="Due at or after, Unix seconds")] = None,
-    due_to: Annotated[float | None, Query(description="Due at or before, Unix seconds")] = None,
+    due_from: Annotated[float | None, Query(ge=0, le=MAX_EPOCH_SECONDS, description=_FROM)] = None,
+    due_to: Annotated[float | None, Query(ge=0, le=MAX_EPOCH_SECONDS, description=_TO)] = None,
     target_topic: Annotated[str | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,

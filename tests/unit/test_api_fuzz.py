@@ -31,7 +31,9 @@ def running() -> Iterator[None]:
 
 
 @schema.parametrize()
-@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(
+    max_examples=150, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck)
+)
 def test_api(case: schemathesis.Case) -> None:
     case.call_and_validate(
         headers={"Authorization": "Bearer fuzz"},
