@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test run lint typecheck unit integration kafka-fetch openapi chaos clean
+.PHONY: test run lint typecheck unit integration kafka-fetch openapi chaos bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ openapi: $(STAMP)
 # A few minutes of random instance kills and a broker restart under load (not in `make test`).
 chaos: $(STAMP) kafka-fetch
 	$(BIN)/python -m tools.chaos
+
+# The figures of BENCHMARKS.md into bench/results/latest.json (minutes; not in `make test`).
+bench: $(STAMP) kafka-fetch
+	$(BIN)/python -m tools.bench
 
 run: $(STAMP) kafka-fetch
 	$(BIN)/python -m tools.run_local

@@ -111,10 +111,15 @@ class OutputProducer:
                     break
         producer.flush(MESSAGE_TIMEOUT_MS / 1000 + 5)
 
-    def begin(self) -> None:
+    def prepare(self) -> None:
+        """Register the transactional id (fencing any predecessor with it) before the first
+        batch, so that the first fire does not wait for it. Raises ``KafkaException``."""
         if not self._initialised:
             self._producer.init_transactions(INIT_TIMEOUT_S)
             self._initialised = True
+
+    def begin(self) -> None:
+        self.prepare()
         self._producer.begin_transaction()
 
     def commit(self, offsets: list[TopicPartition], group: Any) -> None:

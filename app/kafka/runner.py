@@ -116,6 +116,7 @@ class KafkaScheduler(Service):
     def _run(self) -> None:
         engine, writer, consumer, clock = self.engine, self._writer, self._consumer, self.clock
         try:
+            writer.prepare()
             while not self._stopping.is_set():
                 now = clock.now_ms()
                 self.last_loop_ms = now

@@ -89,6 +89,14 @@ class ActionWriter:
             else:
                 self._write_in_order(batch)
 
+    def prepare(self) -> None:
+        """Get ready to write before anything is due; a failure here is retried by the
+        first batch."""
+        try:
+            self._output.prepare()
+        except KafkaException as exception:
+            log.warning("producer not ready yet: %s", exception.args[0].str())
+
     def forget(self, topic: str, partition: int) -> None:
         """Drop left-over jobs of a partition this instance no longer owns."""
         self._carry = [job for job in self._carry if job.source != (topic, partition)]

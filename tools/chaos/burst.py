@@ -18,7 +18,7 @@ from tools.kafka.runtime import JvmOptions
 from tools.kafka.topics import create_topic, unique_name
 
 
-def burst(bootstrap: str, count: int, exactly_once: bool) -> Tally:
+def burst(bootstrap: str, count: int, exactly_once: bool, payload_bytes: int = 16) -> Tally:
     schedules = create_topic(bootstrap, unique_name("schedules"), 6, compacted=True)
     history = create_topic(bootstrap, unique_name("history"))
     target = create_topic(bootstrap, unique_name("target"), 3)
@@ -27,7 +27,8 @@ def burst(bootstrap: str, count: int, exactly_once: bool) -> Tally:
             stack, bootstrap, schedules, history, EXACTLY_ONCE=str(exactly_once).lower()
         )
         group.start()
-        load = Load(bootstrap, schedules, target, count, spread_s=0, start_in_s=15)
+        start_in_s = max(15.0, count / 5000)  # every schedule read before the due moment
+        load = Load(bootstrap, schedules, target, count, 0, start_in_s, payload_bytes)
         load.produce()
         return load.tally(timeout=300)
 

@@ -1,7 +1,8 @@
 """A known set of schedules, and the tally of what became of them in the target topic.
 
-Every schedule's value is its key, so the tally can tell lost from duplicated without any
-bookkeeping in the scheduler; lateness is the target record's timestamp minus the due time.
+Every schedule's target key is its own id, so the tally can tell lost from duplicated without
+any bookkeeping in the scheduler; lateness is the target record's timestamp minus the due
+time. The payload is any size the run asks for.
 """
 
 from __future__ import annotations
@@ -42,11 +43,13 @@ class Load:
         count: int,
         spread_s: float,
         start_in_s: float = 3.0,
+        payload_bytes: int = 16,
     ) -> None:
         self.bootstrap = bootstrap
         self.schedules_topic = schedules_topic
         self.target_topic = target_topic
         self.prefix = uuid.uuid4().hex[:8]
+        self.payload = b"p" * payload_bytes
         first = time.time() + start_in_s
         step = spread_s / max(1, count - 1)
         self.due: dict[bytes, float] = {
@@ -60,13 +63,10 @@ class Load:
     def produce(self) -> None:
         producer = Producer({"bootstrap.servers": self.bootstrap, "linger.ms": 20})
         for key, due in self.due.items():
-            headers: list[tuple[str, str | bytes | None]] = [
-                ("scheduler-epoch", f"{due:.3f}".encode()),
-                ("scheduler-target-topic", self.target_topic.encode()),
-            ]
+            headers = self._headers(key, due)
             while True:
                 try:
-                    producer.produce(self.schedules_topic, key, key, headers=headers)
+                    producer.produce(self.schedules_topic, self.payload, key, headers=headers)
                     break
                 except BufferError:
                     producer.poll(0.1)
@@ -110,9 +110,9 @@ class Load:
             deadline = time.monotonic() + timeout
             while time.monotonic() < deadline and not until(seen):
                 for message in consumer.consume(1000, 0.5):
-                    value = message.value() if message.error() is None else None
-                    if value is not None and value.startswith(prefix):
-                        seen.setdefault(value, []).append(message.timestamp()[1])
+                    key = message.key() if message.error() is None else None
+                    if key is not None and key.startswith(prefix):
+                        seen.setdefault(key, []).append(message.timestamp()[1])
         finally:
             consumer.close()
         return seen
@@ -133,13 +133,17 @@ class Load:
                 key,
                 key,
                 partition=partition,
-                headers=[
-                    ("scheduler-epoch", f"{due:.3f}".encode()),
-                    ("scheduler-target-topic", self.target_topic.encode()),
-                ],
+                headers=self._headers(key, due),
             )
         producer.flush(30)
         return markers
+
+    def _headers(self, key: bytes, due: float) -> list[tuple[str, str | bytes | None]]:
+        return [
+            ("scheduler-epoch", f"{due:.3f}".encode()),
+            ("scheduler-target-topic", self.target_topic.encode()),
+            ("scheduler-target-key", key),
+        ]
 
     def _tally(self, seen: dict[bytes, list[int]]) -> Tally:
         fired = [key for key in self.due if key in seen]
