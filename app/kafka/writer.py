@@ -59,7 +59,7 @@ class ActionWriter:
         self._carry: list[Job] = []
         """Jobs other than fires (which the engine replans) to write again."""
         self._attempts: dict[tuple[str, int, bytes], int] = {}
-        self._isolated: set[tuple[str, int, bytes] | None] = set()
+        self._isolated: set[tuple[str, int, bytes]] = set()
         """Fires refused for good while batched with others: written alone once more, as
         the broker refuses a whole batch for one record (too large, for one)."""
         self._known_topics: set[str] = set()
@@ -78,9 +78,8 @@ class ActionWriter:
         if not jobs:
             return
         jobs = self._screen_targets(jobs)
-        alone = [job for job in jobs if _key(job) in self._isolated]
-        batches = [[job for job in jobs if _key(job) not in self._isolated]]
-        batches += [[job] for job in alone]
+        together = [job for job in jobs if _key(job) not in self._isolated]
+        batches = [together, *([job] for job in jobs if _key(job) in self._isolated)]
         for batch in batches:
             if not batch:
                 continue
@@ -147,12 +146,11 @@ class ActionWriter:
             return
         faults.checkpoint("after-target")
         self._output.send([out for job in jobs for out in job.then])
-        for job in jobs:
-            for out in job.then_errors():
-                assert out.error is not None
-                output.abort()
-                self._batch_failed(jobs, out.error)
-                return
+        refused = next((out.error for job in jobs for out in job.then_errors()), None)
+        if refused is not None:
+            output.abort()
+            self._batch_failed(jobs, refused)
+            return
         try:
             output.commit(*self._fencing({job.source for job in jobs if job.source}))
         except KafkaException as exception:
@@ -201,14 +199,15 @@ class ActionWriter:
         schedule = fire.schedule
         key = (schedule.topic, schedule.partition, schedule.id)
         attempt = self._attempts.get(key, 0) + 1
-        if is_permanent(error, attempt) and not alone and key not in self._isolated:
+        permanent = is_permanent(error, attempt)
+        if permanent and not alone and key not in self._isolated:
             self._isolated.add(key)
             self._retry_later(schedule, self._engine.now_ms())
             return
         self._isolated.discard(key)
-        if not is_permanent(error, attempt):
+        if not permanent:
             self._attempts[key] = attempt
-            delay = min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** (attempt - 1))
+            delay = _backoff_ms(attempt)
             log.warning(
                 "target write of schedule %r failed (%s), retry %d in %d ms",
                 schedule.id,
@@ -238,7 +237,7 @@ class ActionWriter:
     def _batch_failed(self, jobs: list[Job], error: KafkaError) -> None:
         """The transaction failed as a whole: everything is written again after a pause."""
         self._failed_batches += 1
-        delay = min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** (self._failed_batches - 1))
+        delay = _backoff_ms(self._failed_batches)
         log.warning(
             "transaction of %d writes failed (%s); again in %d ms", len(jobs), error.str(), delay
         )
@@ -289,7 +288,12 @@ class ActionWriter:
         )
 
 
+def _backoff_ms(attempt: int) -> int:
+    return min(RETRY_MAX_MS, RETRY_MIN_MS << min(attempt - 1, 16))
+
+
 def _key(job: Job) -> tuple[str, int, bytes] | None:
+    """A fire's schedule, which a retry comes back as; None for other jobs."""
     if isinstance(job.work, Fire):
         schedule = job.work.schedule
         return (schedule.topic, schedule.partition, schedule.id)

@@ -22,7 +22,7 @@ from typing import Any
 
 from confluent_kafka import Producer
 
-from tools.chaos.burst import burst
+from tools.bench.burst import burst
 from tools.kafka.broker import KafkaBroker
 from tools.kafka.runtime import JvmOptions
 from tools.kafka.topics import create_topic, unique_name
