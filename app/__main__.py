@@ -33,7 +33,7 @@ configuration (environment variables, defaults in brackets):
   METRICS_ADDR             Prometheus /metrics address (or METRICS_HTTP_ADDR) [:8001]
   DEAD_LETTER_TOPIC        where undeliverable and invalid schedules go [off]
   TIMEZONE                 zone of the day boundary for SINCE_DELTA [UTC]
-  TARGET_TOPICS_ALLOWED     target topics allowed: globs, or re:REGEX [any]
+  TARGET_TOPICS_ALLOWED    target topics allowed: globs, or re:REGEX [any]
   API_TOKENS               bearer tokens required by writing routes [none]
   API_TOKENS_FILE          the same, one per line in a file
   API_AUTH_READS           require a token for reading routes too [false]
@@ -43,6 +43,9 @@ configuration (environment variables, defaults in brackets):
   CONFIGURATION_FILE       YAML with librdkafka properties under
                            kafka.{common,producer,consumer}.configuration
   LOG_LEVEL                debug, info, warning, error [info]
+  LOG_FORMAT               text or json [text]
+  PAYLOAD_STORE            where pending payloads wait: disk or memory [disk]
+  PAYLOAD_DIR              directory of the payload files [a temporary one]
 """
 
 

@@ -22,6 +22,8 @@ from app.engine.schedule import topic_patterns
 KafkaProperties = dict[str, str | int | float | bool]
 
 _LOG_LEVELS = ("debug", "info", "warning", "warn", "error", "critical")
+_LOG_FORMATS = ("text", "json")
+_PAYLOAD_STORES = ("disk", "memory")
 _CLIENTS = ("common", "producer", "consumer")
 
 
@@ -107,6 +109,7 @@ class Settings:
     server_addr_raw: str = ":8000"
     metrics_addr: Address = Address("0.0.0.0", 8001)
     log_level: str = "info"
+    log_format: str = "text"
     dead_letter_topic: str = ""
     timezone: str = "UTC"
     exactly_once: bool = True
@@ -118,6 +121,11 @@ class Settings:
     cluster. Empty: reads answer for this instance's partitions only."""
     transactional_id: str = ""
     """Empty: one of this process's own (see ``app.kafka.writer``)."""
+    payload_store: str = "disk"
+    """Where pending schedules' payloads wait: ``disk`` (a cache file per partition, rebuilt
+    from Kafka on every assignment) keeps memory independent of payload size; ``memory``."""
+    payload_dir: str = ""
+    """Directory of the payload files; empty: a temporary directory of this process."""
     kafka_file: KafkaFileConfig = field(default_factory=KafkaFileConfig)
 
     @classmethod
@@ -157,6 +165,7 @@ class Settings:
             raise ConfigError(
                 f"LOG_LEVEL: expected one of {', '.join(_LOG_LEVELS)}, got {log_level!r}"
             )
+        log_format = _choice(env, "LOG_FORMAT", _LOG_FORMATS)
         timezone = required("TIMEZONE", "UTC")
         try:
             ZoneInfo(timezone)
@@ -181,6 +190,7 @@ class Settings:
             server_addr_raw=server_raw,
             metrics_addr=Address.parse(text(metrics_name, ":8001"), metrics_name),
             log_level="warning" if log_level == "warn" else log_level,
+            log_format=log_format,
             dead_letter_topic=dead_letter,
             timezone=timezone,
             exactly_once=_boolean(env, "EXACTLY_ONCE", True),
@@ -189,6 +199,8 @@ class Settings:
             api_auth_reads=_boolean(env, "API_AUTH_READS", False),
             advertised_url=_url(env, "ADVERTISED_URL"),
             transactional_id=text("TRANSACTIONAL_ID", ""),
+            payload_store=_choice(env, "PAYLOAD_STORE", _PAYLOAD_STORES),
+            payload_dir=text("PAYLOAD_DIR", ""),
             kafka_file=KafkaFileConfig.load(config_file) if config_file else KafkaFileConfig(),
         )
 
@@ -245,6 +257,14 @@ def _patterns(env: Mapping[str, str], name: str) -> tuple[re.Pattern[str], ...]:
         return topic_patterns(env.get(name, ""))
     except re.error as error:
         raise ConfigError(f"{name}: bad regular expression: {error}") from None
+
+
+def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
+    """One of ``choices``, the first being the default."""
+    raw = env.get(name, "").strip().lower() or choices[0]
+    if raw not in choices:
+        raise ConfigError(f"{name}: expected one of {', '.join(choices)}, got {raw!r}")
+    return raw
 
 
 _TRUE = frozenset({"true", "1", "yes", "on"})
