@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import faulthandler
-import logging
 import signal
 import sys
 import threading
@@ -14,7 +13,7 @@ import uvicorn
 from fastapi import FastAPI
 from prometheus_client import start_http_server
 
-from app import __version__
+from app import __version__, logs
 from app.api import create_app
 from app.config import ConfigError, Settings
 from app.kafka.runner import KafkaScheduler
@@ -88,6 +87,7 @@ def serve(service: _Service, app: FastAPI, settings: Settings) -> int:
             host=settings.server_addr.host,
             port=settings.server_addr.port,
             log_level=settings.log_level,
+            log_config=None,  # uvicorn's records go through main's handler, JSON included
         )
     )
     stop = threading.Event()
@@ -128,10 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print(f"kafka-message-scheduler: configuration error: {error}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    logs.configure(settings.log_level, settings.log_format)
     # `kill -USR1 PID` prints every thread's stack: what a stuck instance is waiting on.
     faulthandler.register(signal.SIGUSR1, all_threads=True)
     return serve_mini(settings) if command == "mini" else serve_kafka(settings)

@@ -10,6 +10,7 @@ import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from typing import IO
 
 import httpx
 
@@ -24,28 +25,38 @@ def free_port() -> int:
 
 
 @contextmanager
-def service_process(
-    args: list[str], env: dict[str, str], api_url: str, probe: str = "/health/live"
+def answering_process(
+    command: list[str], env: dict[str, str], probe_url: str, stderr: IO[bytes] | None = None
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """``python -m app ARGS`` with ``env`` added, once ``probe`` answers 200; killed on exit
-    if the test has not stopped it."""
-    process = subprocess.Popen([sys.executable, "-m", "app", *args], env={**os.environ, **env})
+    """``command`` with exactly ``env``, once ``probe_url`` answers 200; killed on exit if
+    the caller has not stopped it."""
+    process = subprocess.Popen(command, env=env, stderr=stderr)
 
     def live() -> bool:
         if process.poll() is not None:
             raise AssertionError(f"the service exited with {process.returncode}")
         try:
-            return httpx.get(f"{api_url}{probe}", timeout=1).status_code == 200
+            return httpx.get(probe_url, timeout=1).status_code == 200
         except httpx.TransportError:
             return False
 
     try:
-        wait_for(live, 60, f"the service to answer {probe}")
+        wait_for(live, 60, f"the service to answer {probe_url}")
         yield process
     finally:
         if process.poll() is None:
             process.kill()
             process.wait(10)
+
+
+@contextmanager
+def service_process(
+    args: list[str], env: dict[str, str], api_url: str, probe: str = "/health/live"
+) -> Iterator[subprocess.Popen[bytes]]:
+    """``python -m app ARGS`` with ``env`` added to this process's environment."""
+    command = [sys.executable, "-m", "app", *args]
+    with answering_process(command, {**os.environ, **env}, f"{api_url}{probe}") as process:
+        yield process
 
 
 @contextmanager
