@@ -21,6 +21,7 @@ kafka-fetch: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check app tools tests
 	$(BIN)/ruff format --check app tools tests
+	$(BIN)/hadolint Dockerfile Dockerfile.mini
 
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict app tools
