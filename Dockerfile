@@ -24,6 +24,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     PAYLOAD_DIR=/var/lib/kafka-message-scheduler \
     SERVER_ADDR=:8000 \
     METRICS_ADDR=:8001
+# Numeric, so that Kubernetes can check runAsNonRoot without reading /etc/passwd.
 USER 10001
 EXPOSE 8000 8001
 # The slim image has no curl: the probe is Python's urllib, which fails on a refused
