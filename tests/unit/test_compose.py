@@ -65,6 +65,7 @@ def test_kafka_is_a_single_kraft_node_able_to_run_transactions(services: dict[st
         "KAFKA_TRANSACTION_STATE_LOG_MIN_ISR",
     ):
         assert env[setting] == 1, setting
+    assert env["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "true"  # the README's target topic
     advertised = env["KAFKA_ADVERTISED_LISTENERS"].split(",")
     host_listener = next(a for a in advertised if "//localhost:" in a)
     assert f"{host_listener.rpartition(':')[2]}:" in " ".join(services["kafka"]["ports"])
