@@ -176,6 +176,9 @@ class Settings:
             raise ConfigError(
                 "DEAD_LETTER_TOPIC: must differ from the schedules and history topics"
             )
+        payload_dir = text("PAYLOAD_DIR", "")
+        if payload_dir and not os.access(payload_dir, os.W_OK | os.X_OK):
+            raise ConfigError(f"PAYLOAD_DIR: {payload_dir!r} is not a writable directory")
         config_file = text("CONFIGURATION_FILE", "")
         server_raw = text("SERVER_ADDR", ":8000")
         return cls(
@@ -200,7 +203,7 @@ class Settings:
             advertised_url=_url(env, "ADVERTISED_URL"),
             transactional_id=text("TRANSACTIONAL_ID", ""),
             payload_store=_choice(env, "PAYLOAD_STORE", _PAYLOAD_STORES),
-            payload_dir=text("PAYLOAD_DIR", ""),
+            payload_dir=payload_dir,
             kafka_file=KafkaFileConfig.load(config_file) if config_file else KafkaFileConfig(),
         )
 

@@ -245,17 +245,21 @@ def list_schedules(
     low = None if due_from is None else round(due_from * 1000)
     high = None if due_to is None else round(due_to * 1000)
     backend = backend_of(request)
-    matching = [
-        s
-        for s in backend.schedules()
-        if (prefix is None or s.id.startswith(prefix))
-        and (low is None or s.due_ms >= low)
-        and (high is None or s.due_ms <= high)
-        and (target_topic is None or s.target_topic == target_topic)
-        and (after is None or (s.due_ms, s.id) > after)
-    ]
-    matching.sort(key=lambda s: (s.due_ms, s.id))
-    items = [ScheduleOut.of(s) for s in matching[: limit + 1]]
+    matching = sorted(
+        entry
+        for entry in backend.due_index()
+        if (prefix is None or entry[1].startswith(prefix))
+        and (low is None or entry[0] >= low)
+        and (high is None or entry[0] <= high)
+        and (after is None or entry > after)
+    )
+    items = []
+    for _, key in matching:  # only the page's schedules are read from the store
+        schedule = backend.get(key)
+        if schedule is not None and target_topic in (None, schedule.target_topic):
+            items.append(ScheduleOut.of(schedule))
+            if len(items) > limit:
+                break
     peers = [] if local else backend.peers()
     unreachable: list[str] = []
     peer_has_more = False  # a peer that sent a full page: the merged page is full too

@@ -17,6 +17,7 @@ from app.engine.events import Action, Event, Fire, Observer
 from app.engine.partition import PartitionState
 from app.engine.queue import DueQueue, Entry
 from app.engine.schedule import RecordLike, Rules, Schedule, classify
+from app.engine.store import MemoryStore, Pending, StoreFactory
 
 TopicPartition = tuple[str, int]
 
@@ -36,8 +37,15 @@ class EngineSettings:
 
 
 class Engine:
-    def __init__(self, settings: EngineSettings, clock: Clock, observer: Observer) -> None:
+    def __init__(
+        self,
+        settings: EngineSettings,
+        clock: Clock,
+        observer: Observer,
+        stores: StoreFactory = MemoryStore,
+    ) -> None:
         self.settings = settings
+        self._stores = stores
         self.grace_ms = settings.grace_seconds * 1000
         self._clock = clock
         self._observer = observer
@@ -60,8 +68,8 @@ class Engine:
         if n:
             self._observer.count(event, n)
 
-    def plan(self, state: PartitionState, schedule: Schedule, at_ms: int) -> None:
-        self._queue.push(at_ms, schedule.version, state.serial, schedule.id)
+    def plan(self, state: PartitionState, key: bytes, version: int, at_ms: int) -> None:
+        self._queue.push(at_ms, version, state.serial, key)
 
     # -- partitions ----------------------------------------------------------------------
 
@@ -69,8 +77,8 @@ class Engine:
         """Start loading a partition; its records are applied without firing until
         ``finish_load``."""
         self._next_serial += 1
-        state = PartitionState(topic, partition, self._next_serial)
         self.revoke(topic, partition)
+        state = PartitionState(topic, partition, self._next_serial, self._stores(topic, partition))
         self._by_tp[(topic, partition)] = state
         self._by_serial[state.serial] = state
 
@@ -80,7 +88,9 @@ class Engine:
         if state is None:
             return 0
         del self._by_serial[state.serial]
-        return len(state.held)
+        held = len(state.held)
+        state.close()
+        return held
 
     def finish_load(self, topic: str, partition: int) -> None:
         state = self._by_tp.get((topic, partition))
@@ -123,9 +133,11 @@ class Engine:
             found = self._live(entry)
             if found is None:
                 continue
-            state, schedule = found
-            del state.held[schedule.id]
-            state.inflight[schedule.id] = schedule.version
+            state, pending = found
+            key = entry[3]
+            schedule = state.store.get(pending.ref)
+            state.release(key)
+            state.inflight[key] = pending.version
             missed = state.loaded_at_ms is not None and schedule.due_ms < state.loaded_at_ms
             self._outbox.append(Fire(schedule, missed))
             fired += 1
@@ -146,8 +158,8 @@ class Engine:
             return
         del state.inflight[schedule.id]
         if schedule.id not in state.held:
-            state.held[schedule.id] = schedule
-            self.plan(state, schedule, at_ms)
+            state.hold(schedule.id, schedule)
+            self.plan(state, schedule.id, schedule.version, at_ms)
 
     def give_up(self, schedule: Schedule) -> None:
         """A fire that cannot succeed and was not tombstoned: it stays in its topic."""
@@ -161,7 +173,18 @@ class Engine:
         """Schedules held by loaded partitions, in no particular order."""
         for state in list(self._by_tp.values()):
             if not state.loading:
-                yield from list(state.held.values())
+                for pending in list(state.held.values()):
+                    yield state.store.get(pending.ref)
+
+    def due_index(self) -> list[tuple[int, bytes]]:
+        """(due ms, id) of every schedule held by loaded partitions: what a listing sorts
+        and filters on before it reads the few schedules of its page."""
+        return [
+            (pending.due_ms, key)
+            for state in self._by_tp.values()
+            if not state.loading
+            for key, pending in state.held.items()
+        ]
 
     @property
     def pending_count(self) -> int:
@@ -170,20 +193,20 @@ class Engine:
     def get(self, key: bytes) -> Schedule | None:
         for state in self._by_tp.values():
             if not state.loading and key in state.held:
-                return state.held[key]
+                return state.schedule(key)
         return None
 
     # -- internals -----------------------------------------------------------------------
 
-    def _live(self, entry: Entry) -> tuple[PartitionState, Schedule] | None:
+    def _live(self, entry: Entry) -> tuple[PartitionState, Pending] | None:
         _, version, serial, key = entry
         state = self._by_serial.get(serial)
         if state is None:
             return None
-        schedule = state.held.get(key)
-        if schedule is None or schedule.version != version:
+        pending = state.held.get(key)
+        if pending is None or pending.version != version:
             return None
-        return state, schedule
+        return state, pending
 
     def _compact_if_stale(self) -> None:
         if len(self._queue) <= _COMPACT_MIN:

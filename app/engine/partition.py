@@ -14,6 +14,7 @@ from typing import Protocol
 
 from app.engine.events import Action, Event, Fire, Reject, Rewrite, Tombstone
 from app.engine.schedule import Deletion, Invalid, RecordLike, Schedule
+from app.engine.store import Pending, ScheduleStore
 
 _DELETED = -1
 _SKIPPED = -2
@@ -27,7 +28,7 @@ class Host(Protocol):
     def now_ms(self) -> int: ...
     def emit(self, action: Action) -> None: ...
     def count(self, event: Event, n: int = 1) -> None: ...
-    def plan(self, state: PartitionState, schedule: Schedule, at_ms: int) -> None: ...
+    def plan(self, state: PartitionState, key: bytes, version: int, at_ms: int) -> None: ...
 
 
 class PartitionState:
@@ -42,17 +43,20 @@ class PartitionState:
         "rewrite_marks",
         "rewriting",
         "serial",
+        "store",
         "topic",
     )
 
-    def __init__(self, topic: str, partition: int, serial: int) -> None:
+    def __init__(self, topic: str, partition: int, serial: int, store: ScheduleStore) -> None:
         self.topic = topic
         self.partition = partition
         self.serial = serial
         """Unique per assignment, so that nothing planned under a revoked assignment fires
         after the partition comes back."""
         self.loaded_at_ms: int | None = None
-        self.held: dict[bytes, Schedule] = {}
+        self.store = store
+        self.held: dict[bytes, Pending] = {}
+        """The index of the schedules held; the schedules themselves are in ``store``."""
         self.inflight: dict[bytes, int] = {}
         """Key -> version fired whose tombstone has not been read back yet."""
         self.rewriting: dict[bytes, int] = {}
@@ -70,6 +74,37 @@ class PartitionState:
     @property
     def loading(self) -> bool:
         return self.loaded_at_ms is None
+
+    # -- the index and its store -----------------------------------------------------------
+
+    def hold(self, key: bytes, schedule: Schedule) -> None:
+        old = self.held.get(key)
+        self.held[key] = Pending(schedule.due_ms, schedule.version, self.store.put(schedule))
+        if old is not None:
+            self._drop(old.ref)
+
+    def release(self, key: bytes) -> None:
+        pending = self.held.pop(key, None)
+        if pending is not None:
+            self._drop(pending.ref)
+
+    def schedule(self, key: bytes) -> Schedule | None:
+        pending = self.held.get(key)
+        return None if pending is None else self.store.get(pending.ref)
+
+    def close(self) -> None:
+        self.held.clear()
+        self.store.close()
+
+    def _drop(self, ref: int) -> None:
+        self.store.drop(ref)
+        if self.store.wasted():
+            keys = list(self.held)
+            refs = self.store.rewrite([self.held[key].ref for key in keys])
+            for key, new_ref in zip(keys, refs, strict=True):
+                self.held[key] = self.held[key]._replace(ref=new_ref)
+
+    # -- records ---------------------------------------------------------------------------
 
     def apply(self, record: RecordLike, parsed: Schedule | Deletion | Invalid, host: Host) -> None:
         key = record.key()
@@ -105,18 +140,18 @@ class PartitionState:
     ) -> None:
         self._forget_load_marks(key)
         if self.loading:
-            self.held[key] = schedule
+            self.hold(key, schedule)
             return
         now = host.now_ms()
         if schedule.due_ms > now:
-            self.held[key] = schedule
-            host.plan(self, schedule, schedule.due_ms)
+            self.hold(key, schedule)
+            host.plan(self, key, schedule.version, schedule.due_ms)
             host.count(Event.PLANNED)
         elif schedule.due_ms // 1000 >= _written_ms(schedule, now) // 1000 - host.grace_ms // 1000:
             # Due within the grace interval of when it was written: it fires, however late
             # it reached us (a broker failover, a slow load); only a schedule already past
             # when its producer wrote it is refused.
-            self.held.pop(key, None)
+            self.release(key)
             self.inflight[key] = schedule.version
             host.emit(Fire(schedule, missed=False))
         else:
@@ -136,7 +171,7 @@ class PartitionState:
             self.rewrite_marks.pop(key, None)
         held = self.held.get(key)
         if held is not None and held.version == schedule.version:
-            self.held[key] = schedule
+            self.hold(key, schedule)
             self._forget_load_marks(key)
         elif held is not None:
             self._keep_last(key, held, host)
@@ -148,14 +183,14 @@ class PartitionState:
             return  # still before the window, as a replay would find it
         else:
             # The versions before it were compacted away: it is the schedule now.
-            self.held[key] = schedule
+            self.hold(key, schedule)
             if not self.loading:
-                host.plan(self, schedule, schedule.due_ms)
+                host.plan(self, key, schedule.version, schedule.due_ms)
 
     def _cancel(self, key: bytes) -> None:
         """A user record removes the key (a delete, an invalid or a too-late schedule): nothing
         of it may fire any more, neither a rewrite on its way back nor a failed fire retried."""
-        self.held.pop(key, None)
+        self.release(key)
         self.inflight.pop(key, None)
         if key in self.rewriting:
             self.rewrite_marks[key] = _DELETED
@@ -174,7 +209,7 @@ class PartitionState:
             del self._load_rejects[key]
         held = self.held.get(key)
         if held is None or held.version <= version:
-            self.held.pop(key, None)
+            self.release(key)
             self._load_rewrites.discard(key)
         else:
             self._keep_last(key, held, host)
@@ -188,14 +223,14 @@ class PartitionState:
             host.emit(Reject(record, reason))
             host.count(Event.INVALID)
 
-    def _keep_last(self, key: bytes, held: Schedule, host: Host) -> None:
+    def _keep_last(self, key: bytes, held: Pending, host: Host) -> None:
         """The log now ends with a record older than the held version: write it again."""
         if self.loading:
             self._load_rewrites.add(key)
         elif self.rewriting.get(key) != held.version:  # else one is on its way, later in the log
             self.rewriting[key] = held.version
             self.rewrite_marks.pop(key, None)
-            host.emit(Rewrite(held))
+            host.emit(Rewrite(self.store.get(held.ref)))
 
     def finish_load(self, host: Host, window_start_ms: int) -> None:
         """Decide what the loaded log means: reject, rewrite, skip or plan each key."""
@@ -209,16 +244,16 @@ class PartitionState:
         self._load_rejects.clear()
         self._load_rewrites.clear()
         self._load_deletes.clear()
-        skipped = [key for key, s in self.held.items() if s.due_ms < window_start_ms]
+        skipped = [key for key, p in self.held.items() if p.due_ms < window_start_ms]
         for key in skipped:
-            del self.held[key]
+            self.release(key)
             if key in self.rewriting:  # rewritten above: its read-back must not plan it
                 self.rewrite_marks[key] = _SKIPPED
         host.count(Event.SKIPPED, len(skipped))
         planned = 0
-        for schedule in self.held.values():
-            host.plan(self, schedule, schedule.due_ms)
-            planned += schedule.due_ms > now
+        for key, pending in self.held.items():
+            host.plan(self, key, pending.version, pending.due_ms)
+            planned += pending.due_ms > now
         host.count(Event.PLANNED, planned)
 
 

@@ -111,6 +111,8 @@ class ScheduleConsumer:
                 continue
             try:
                 engine.apply(message)
+            except OSError:
+                raise  # the schedule file failed (a full disk): skipping would lose schedules
             except Exception:
                 log.exception(
                     "record %s[%s]@%s could not be applied",

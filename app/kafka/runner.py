@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import logging
 import threading
+from functools import partial
 
 from confluent_kafka import KafkaException
 
 from app.config import Settings
 from app.engine import Clock, Engine, Schedule, SystemClock, WriteFailed, Written
 from app.engine.schedule import Header
+from app.engine.store import MemoryStore, StoreFactory
 from app.kafka.consumer import ScheduleConsumer
 from app.kafka.peers import GroupPeers
+from app.kafka.schedule_file import ScheduleFile
 from app.kafka.submit import ScheduleWriter
 from app.kafka.writer import ActionWriter
 from app.metrics import Metrics
@@ -41,7 +44,9 @@ class KafkaScheduler(Service):
         self.metrics = metrics or Metrics()
         self.clock = clock or SystemClock()
         self.lock = threading.Lock()
-        self.engine = Engine(settings.engine_settings(), self.clock, self.metrics)
+        self.engine = Engine(
+            settings.engine_settings(), self.clock, self.metrics, _stores(settings)
+        )
         self.metrics.track(self._pending_count, self._loading_count)
         self._writer = ActionWriter(
             settings, self.engine, self.metrics, self.lock, lambda tps: consumer.fencing(tps)
@@ -78,6 +83,9 @@ class KafkaScheduler(Service):
         self._writer.close()
         self._consumer.close()
         self._api_writer.close()
+        with self.lock:  # closes their schedule files
+            for topic, partition in self.engine.assigned():
+                self.engine.revoke(topic, partition)
 
     def is_running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
@@ -112,6 +120,10 @@ class KafkaScheduler(Service):
     def schedules(self) -> list[Schedule]:
         with self.lock:
             return list(self.engine.pending())
+
+    def due_index(self) -> list[tuple[int, bytes]]:
+        with self.lock:
+            return self.engine.due_index()
 
     def _run(self) -> None:
         engine, writer, consumer, clock = self.engine, self._writer, self._consumer, self.clock
@@ -152,3 +164,9 @@ class KafkaScheduler(Service):
     def _loading_count(self) -> int:
         with self.lock:
             return self.engine.loading_count
+
+
+def _stores(settings: Settings) -> StoreFactory:
+    if settings.payload_store == "memory":
+        return MemoryStore
+    return partial(ScheduleFile, directory=settings.payload_dir or None)

@@ -102,6 +102,10 @@ class MiniScheduler(Service):
         with self.lock:
             return list(self.engine.pending())
 
+    def due_index(self) -> list[tuple[int, bytes]]:
+        with self.lock:
+            return self.engine.due_index()
+
     def topic_records(self, topic: str) -> list[Record]:
         with self.lock:
             return list(self.records.get(topic, ()))

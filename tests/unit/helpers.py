@@ -34,6 +34,7 @@ from app.engine.schedule import (
     Header,
     rewrite_headers,
 )
+from app.engine.store import MemoryStore, StoreFactory
 
 TOPIC = "schedules"
 OTHER_TOPIC = "schedules-2"
@@ -89,11 +90,12 @@ class Harness:
         grace_seconds: int = 0,
         since_delta_days: int = 0,
         timezone: str = "UTC",
+        stores: StoreFactory = MemoryStore,
     ) -> None:
         self.clock = ManualClock(now_ms)
         self.observer = CountingObserver()
         self.settings = EngineSettings(RULES, grace_seconds, since_delta_days, timezone)
-        self.engine = Engine(self.settings, self.clock, self.observer)
+        self.engine = Engine(self.settings, self.clock, self.observer, stores)
         self.logs: dict[TP, list[Record]] = {}
         self.read: dict[TP, int] = {}
         self.writes: list[Action] = []
