@@ -66,10 +66,12 @@ def scheduler_process(
     history: str,
     group_id: str,
     port: int | None = None,
+    probe: str = "/health/ready",
     **env: str,
 ) -> Iterator[subprocess.Popen[bytes]]:
     """One Kafka-mode instance with its API on ``port`` (advertised to the others), once
-    it has joined its group and loaded what it got."""
+    it has joined its group and loaded what it got; ``probe="/health/live"`` returns as
+    soon as it runs, for a caller that times the load itself."""
     port = port or free_port()
     env = {
         "ADVERTISED_URL": f"http://127.0.0.1:{port}",
@@ -82,7 +84,7 @@ def scheduler_process(
         "METRICS_ADDR": f"127.0.0.1:{free_port()}",
         **env,
     }
-    with service_process([], env, f"http://127.0.0.1:{port}", "/health/ready") as process:
+    with service_process([], env, f"http://127.0.0.1:{port}", probe) as process:
         yield process
 
 

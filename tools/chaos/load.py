@@ -2,7 +2,8 @@
 
 Every schedule's target key is its own id, so the tally can tell lost from duplicated without
 any bookkeeping in the scheduler; lateness is the target record's timestamp minus the due
-time. The payload is any size the run asks for.
+time (a target topic with ``message.timestamp.type=LogAppendTime`` makes that the broker's
+append time rather than the scheduler's clock). The payload is any size the run asks for.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
 
@@ -24,6 +25,10 @@ class Tally:
     p99_lateness_s: float
     max_lateness_s: float
     lost_sample: tuple[bytes, ...] = ()
+    lateness_s: tuple[float, ...] = field(default=(), repr=False)
+    """Every fired schedule's lateness, ascending: for quantiles and distributions."""
+    early: int = 0
+    """Schedules that reached the target before their due time (their lateness counts as 0)."""
 
     def __str__(self) -> str:
         return (
@@ -32,6 +37,14 @@ class Tally:
             f"max_lateness={self.max_lateness_s:.3f}s"
             + (f" lost_sample={[k.decode() for k in self.lost_sample]}" if self.lost else "")
         )
+
+    def quantile(self, q: float) -> float:
+        """The ``q`` quantile of the lateness (0 when nothing fired)."""
+        return _nearest_rank(self.lateness_s or (0.0,), q)
+
+
+def _nearest_rank(ascending: tuple[float, ...], q: float) -> float:
+    return ascending[min(len(ascending) - 1, int(len(ascending) * q))]
 
 
 class Load:
@@ -52,17 +65,25 @@ class Load:
         self.payload = b"p" * payload_bytes
         first = time.time() + start_in_s
         step = spread_s / max(1, count - 1)
+        # Rounded as the epoch header is, so that lateness is measured from the due time
+        # the scheduler was given.
         self.due: dict[bytes, float] = {
-            f"{self.prefix}-{i}".encode(): first + i * step for i in range(count)
+            f"{self.prefix}-{i}".encode(): round(first + i * step, 3) for i in range(count)
         }
 
     @property
     def last_due(self) -> float:
         return max(self.due.values())
 
-    def produce(self) -> None:
+    def produce(self, ahead_s: float | None = None) -> None:
+        """Every schedule at once; or, with ``ahead_s``, each one ``ahead_s`` before its due
+        time: a steady stream like producers write in production, so that a long run does not
+        wait for all of it to be written and read up front."""
         producer = Producer({"bootstrap.servers": self.bootstrap, "linger.ms": 20})
         for key, due in self.due.items():
+            if ahead_s is not None:
+                while (wait := due - ahead_s - time.time()) > 0:
+                    producer.poll(min(wait, 0.1))  # paced by the clock: serves deliveries
             headers = self._headers(key, due)
             while True:
                 try:
@@ -86,7 +107,11 @@ class Load:
         not yet fired by then never will be, and any second copy would be before it."""
         markers = self._write_markers(max(self.last_due, time.time()) + 1)
         wanted = set(self.due) | markers
-        return self._tally(self._read(lambda seen: wanted <= set(seen), timeout))
+        # Every key read is one of ours, so the count rules out a full comparison until it
+        # can succeed: a set comparison per batch is quadratic at hundreds of thousands.
+        return self._tally(
+            self._read(lambda seen: len(seen) >= len(wanted) and wanted <= seen.keys(), timeout)
+        )
 
     def _read(
         self, until: Callable[[dict[bytes, list[int]]], bool], timeout: float
@@ -147,13 +172,16 @@ class Load:
 
     def _tally(self, seen: dict[bytes, list[int]]) -> Tally:
         fired = [key for key in self.due if key in seen]
-        lateness = sorted(max(0.0, min(seen[key]) / 1000 - self.due[key]) for key in fired) or [0.0]
+        signed = [min(seen[key]) / 1000 - self.due[key] for key in fired]
+        lateness = tuple(sorted(max(0.0, late) for late in signed)) or (0.0,)
         return Tally(
             scheduled=len(self.due),
             fired=len(fired),
             lost=len(self.due) - len(fired),
             duplicated=sum(len(seen[key]) - 1 for key in fired),
-            p99_lateness_s=lateness[min(len(lateness) - 1, int(len(lateness) * 0.99))],
+            p99_lateness_s=_nearest_rank(lateness, 0.99),
             max_lateness_s=lateness[-1],
             lost_sample=tuple(key for key in self.due if key not in seen)[:10],
+            lateness_s=lateness if fired else (),
+            early=sum(late < 0 for late in signed),
         )
