@@ -13,7 +13,7 @@ import uvicorn
 from fastapi import FastAPI
 from prometheus_client import start_http_server
 
-from app import __version__, logs
+from app import __version__, cli, logs
 from app.api import create_app
 from app.config import ConfigError, Settings
 from app.kafka.runner import KafkaScheduler
@@ -64,6 +64,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Same REST API, state in memory, plus a test clock "
         "(POST /v1/clock/advance) and what fired (GET /v1/topics/{topic}/records).",
     )
+    cli.register(commands)
     return parser
 
 
@@ -122,12 +123,15 @@ def serve_mini(settings: Settings) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    command = _parser().parse_args(argv).command or "run"
+    args = _parser().parse_args(argv)
+    command = args.command or "run"
     try:
         settings = Settings.from_env()
     except ConfigError as error:
         print(f"kafka-message-scheduler: configuration error: {error}", file=sys.stderr)
         return 2
+    if hasattr(args, "handler"):
+        return cli.run(args, settings)
     logs.configure(settings.log_level, settings.log_format)
     # `kill -USR1 PID` prints every thread's stack: what a stuck instance is waiting on.
     faulthandler.register(signal.SIGUSR1, all_threads=True)
