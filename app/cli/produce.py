@@ -25,10 +25,10 @@ class Progress:
 
     WIDTH = 30
 
-    def __init__(self, total: int, stream: TextIO = sys.stderr) -> None:
+    def __init__(self, total: int, stream: TextIO | None = None) -> None:
         self.total = total
-        self.stream = stream
-        self.enabled = total > 1 and stream.isatty()
+        self.stream = stream or sys.stderr  # the one of the moment, not the one at import
+        self.enabled = total > 1 and self.stream.isatty()
         self._drawn = 0.0
 
     def show(self, done: int, force: bool = False) -> None:
