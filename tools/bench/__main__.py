@@ -125,8 +125,9 @@ def _parser() -> argparse.ArgumentParser:
     option(
         "--rss-cap-mb",
         type=int,
-        default=4096,
-        help="a loading scheduler whose RSS passes this is stopped, and reported so",
+        default=8192,
+        help="a loading scheduler whose RSS passes this is stopped, and reported so "
+        "(1,000,000 x 1 KB with PAYLOAD_STORE=memory takes about 3 GB)",
     )
     option("--api-seconds", type=float, default=10.0, help="per mode")
     option("--api-concurrency", type=int, default=32, help="requests in flight")
