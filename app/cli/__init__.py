@@ -28,6 +28,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     except UsageError as error:
         print(f"kafka-message-scheduler {name}: error: {error}", file=sys.stderr)
         return 2
-    except (Failed, KafkaException) as error:
+    except Failed as error:
         print(f"kafka-message-scheduler {name}: {error}", file=sys.stderr)
         return 1
+    except KafkaException as error:
+        print(f"kafka-message-scheduler {name}: Kafka: {error.args[0].str()}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"kafka-message-scheduler {name}: interrupted", file=sys.stderr)
+        return 130

@@ -60,6 +60,12 @@ def write(settings: Settings, records: Sequence[ProduceArgs]) -> list[Message]:
         },
         logger=LIBRDKAFKA,
     )
+    for topic in {record["topic"] for record in records}:
+        # Asked first: a missing topic would otherwise show only as a timeout, 30 s later.
+        metadata = producer.list_topics(topic, timeout=10).topics.get(topic)
+        if metadata is None or metadata.error is not None:
+            reason = "not found" if metadata is None else metadata.error.str()
+            raise Failed(f"schedules topic {topic!r} cannot be written: {reason}")
     delivered: list[Message] = []
     errors: list[KafkaError] = []
 

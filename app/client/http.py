@@ -6,7 +6,6 @@ be forgotten here. Writes are PUTs: create-or-replace by id, safe to repeat afte
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from types import TracebackType
@@ -17,12 +16,12 @@ import httpx
 
 from app.api.models import (
     ClockOut,
-    Encoding,
     Page,
     RecordHeader,
     RecordOut,
     ScheduleIn,
     ScheduleOut,
+    as_text,
 )
 from app.client.records import due_ms
 
@@ -35,15 +34,6 @@ class ApiError(Exception):
         super().__init__(f"HTTP {status}: {detail}")
         self.status = status
         self.detail = detail
-
-
-def _payload(value: str | bytes) -> tuple[str, Encoding]:
-    if isinstance(value, str):
-        return value, Encoding.UTF8
-    try:
-        return value.decode(), Encoding.UTF8
-    except UnicodeDecodeError:
-        return base64.b64encode(value).decode(), Encoding.BASE64
 
 
 class SchedulerClient:
@@ -101,7 +91,7 @@ class SchedulerClient:
     ) -> ScheduleOut:
         """Create or replace schedule ``schedule_id``; the same arguments as
         ``app.client.schedule``, with text headers (what the API carries)."""
-        text, encoding = _payload(value)
+        text, encoding = as_text(value)
         pairs = headers.items() if isinstance(headers, Mapping) else headers
         body = ScheduleIn(
             id=schedule_id,
@@ -109,7 +99,7 @@ class SchedulerClient:
             at=None,
             target_topic=target_topic,
             target_key=target_key,
-            value=text,
+            value=text or "",
             value_encoding=encoding,
             headers=[RecordHeader(name=name, value=raw) for name, raw in pairs],
             topic=topic,

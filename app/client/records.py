@@ -117,6 +117,7 @@ def schedule(
     (Unix seconds) stands for the clock in tests.
     """
     key = _id(schedule_id)
+    # The rules a client can check alone: it knows no history topic nor allowed targets.
     error = Rules(frozenset({_topic(topic)}), history_topic="").target_topic_error(target_topic)
     if error:
         raise ValueError(f"target_topic: {error}")

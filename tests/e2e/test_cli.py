@@ -181,6 +181,11 @@ def test_a_bulk_load_shows_its_progress_and_writes_every_line(
         (["schedule", "x", "--in", "-60", "--target-topic", "t"], 2, "before now"),
         (["schedule", "x", "--in", "60", "--target-topic", "t", "--header", "h"], 2, "NAME=VALUE"),
         (["schedule", "--file", "/nonexistent.jsonl"], 2, "cannot read /nonexistent.jsonl"),
+        (
+            ["schedule", "x", "--in", "60", "--target-topic", "t", "--topic", "missing-topic"],
+            1,
+            "schedules topic 'missing-topic' cannot be written: Broker: Unknown topic",
+        ),
         (["delete", " "], 2, "must not be blank"),
         (["topics", "init", "--partitions", "0"], 2, "--partitions must be 1 or more"),
         (["list", "--url", "http://127.0.0.1:{port}"], 1, "Connection refused"),
