@@ -84,8 +84,9 @@ def run(args: argparse.Namespace, service: Settings) -> int:
             f"offset {written.offset()}"
         )
         return 0
-    if args.id or args.target_topic or args.at or args.delay is not None:
-        raise UsageError("with --file, the id, due time and target come from each line")
+    single = [args.id, args.at, args.target_topic, args.target_key, args.value, args.value_file]
+    if args.delay is not None or args.header or any(single):
+        raise UsageError("with --file, every field of a schedule comes from its line")
     records = _from_file(args.file, topic, rules)
     write(settings, records)
     print(f"scheduled {len(records)} schedule(s) from {args.file}")
@@ -145,7 +146,10 @@ def _from_arguments(args: argparse.Namespace, topic: str, rules: Rules) -> Produ
         if not equals or not name:
             raise UsageError(f"--header {header!r}: expected NAME=VALUE")
         headers.append((name, value.encode()))
-    value = args.value_file.read_bytes() if args.value_file else args.value
+    try:
+        value = args.value_file.read_bytes() if args.value_file else args.value
+    except OSError as error:
+        raise UsageError(f"--value-file: {error}") from error
     return _build(
         rules, args.id, _due(args), args.target_topic, value, args.target_key, headers, topic
     )

@@ -181,6 +181,12 @@ def test_a_bulk_load_shows_its_progress_and_writes_every_line(
         (["schedule", "x", "--in", "-60", "--target-topic", "t"], 2, "before now"),
         (["schedule", "x", "--in", "60", "--target-topic", "t", "--header", "h"], 2, "NAME=VALUE"),
         (["schedule", "--file", "/nonexistent.jsonl"], 2, "cannot read /nonexistent.jsonl"),
+        (["schedule", "--file", "-", "--target-topic", "t"], 2, "comes from its line"),
+        (
+            ["schedule", "x", "--in", "9", "--target-topic", "t", "--value-file", "/nonexistent"],
+            2,
+            "--value-file: [Errno 2]",
+        ),
         (
             ["schedule", "x", "--in", "60", "--target-topic", "t", "--topic", "missing-topic"],
             1,
