@@ -232,3 +232,16 @@ def test_a_file_with_a_bad_line_writes_nothing_and_names_the_lines(
         f"  {path}:5: value is not valid base64: Only base64 data is allowed",
     ]
     assert read_all(topics.bootstrap, topics.schedules) == []
+
+
+@pytest.mark.parametrize(
+    "command", [["topics", "init"], ["schedule"], ["delete"], ["list"], ["history", "tail"]]
+)
+def test_each_command_help_shows_examples(
+    command: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main([*command, "--help"])
+    assert exit_.value.code == 0
+    examples = capsys.readouterr().out.partition("\nexamples:\n")[2]
+    assert f"  kafka-message-scheduler {' '.join(command)} " in examples
