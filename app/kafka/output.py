@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import socket
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -92,24 +92,42 @@ class OutputProducer:
         """Produce ``outs`` and wait for every delivery report (into ``Out.error``)."""
         if not outs:
             return
-        producer = self._producer
         for out in outs:
             out.error = None
-            options: dict[str, Any] = {"headers": out.headers, "on_delivery": _reporter(out)}
-            if out.partition is not None:
-                options["partition"] = out.partition
-            if out.timestamp_ms:
-                options["timestamp"] = out.timestamp_ms
-            while True:
-                try:
-                    producer.produce(out.topic, out.value, out.key, **options)
-                    break
-                except BufferError:
-                    producer.poll(0.05)
-                except KafkaException as exception:
-                    out.error = exception.args[0]
-                    break
-        producer.flush(MESSAGE_TIMEOUT_MS / 1000 + 5)
+            try:
+                self._produce(out, _reporter(out))
+            except KafkaException as exception:
+                out.error = exception.args[0]
+        self._producer.flush(MESSAGE_TIMEOUT_MS / 1000 + 5)
+
+    def stream(self, outs: Iterable[Out]) -> None:
+        """Produce ``outs`` into the open transaction without delivery reports, whose cost
+        is a Python call per record: the commit fails if any of them failed. Raises
+        ``KafkaException`` for a record refused at once."""
+        for out in outs:
+            self._produce(out, None)
+
+    def flush(self) -> None:
+        self._producer.flush(MESSAGE_TIMEOUT_MS / 1000 + 5)
+
+    def _produce(
+        self, out: Out, on_delivery: Callable[[KafkaError | None, Message], None] | None
+    ) -> None:
+        producer = self._producer
+        while True:
+            try:
+                producer.produce(
+                    out.topic,
+                    out.value,
+                    out.key,
+                    partition=-1 if out.partition is None else out.partition,  # -1: any
+                    on_delivery=on_delivery,
+                    timestamp=out.timestamp_ms,  # 0: now
+                    headers=out.headers,
+                )
+                return
+            except BufferError:
+                producer.poll(0.05)
 
     def prepare(self) -> None:
         """Register the transactional id (fencing any predecessor with it) before the first

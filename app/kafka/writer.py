@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -31,6 +32,16 @@ from app.kafka.output import OutputProducer
 from app.metrics import Metrics
 
 log = logging.getLogger(__name__)
+
+_FENCED = frozenset(
+    {
+        KafkaError.UNKNOWN_MEMBER_ID,
+        KafkaError.ILLEGAL_GENERATION,
+        KafkaError.REBALANCE_IN_PROGRESS,
+        KafkaError.FENCED_INSTANCE_ID,
+    }
+)
+"""Commit refusals that say this instance no longer owns its partitions."""
 
 RETRY_MIN_MS = 200
 RETRY_MAX_MS = 30_000
@@ -123,9 +134,11 @@ class ActionWriter:
             for out in job.then_errors():
                 assert out.error is not None
                 log.error("write to %s failed: %s", out.topic, out.error.str())
-            self._succeeded(job, visible_ms)
+        self._succeeded(written, visible_ms)
 
     def _write_transaction(self, jobs: list[Job]) -> None:
+        """Stream the whole batch and commit; only if that fails, go the careful way, which
+        finds the records at fault (a delivery report costs a Python call per record)."""
         output = self._output
         try:
             output.begin()
@@ -133,6 +146,34 @@ class ActionWriter:
             self._batch_failed(jobs, exception.args[0])
             return
         faults.checkpoint("before-write")
+        try:
+            output.stream(out for job in jobs for out in job.first)
+            faults.checkpoint("after-target", before=output.flush)
+            output.stream(out for job in jobs for out in job.then)
+        except KafkaException as exception:
+            log.warning("a record was refused (%s); writing again one by one", exception)
+            output.abort()
+            self._write_transaction_carefully(jobs)
+            return
+        try:
+            output.commit(*self._fencing({job.source for job in jobs if job.source}))
+        except KafkaException as exception:
+            error: KafkaError = exception.args[0]
+            if error.fatal() or error.code() in _FENCED:
+                self._batch_failed(jobs, error)  # no record is at fault
+            else:
+                log.warning("commit failed (%s); writing again one by one", error.str())
+                self._write_transaction_carefully(jobs)
+            return
+        self._committed(jobs)
+
+    def _write_transaction_carefully(self, jobs: list[Job]) -> None:
+        output = self._output
+        try:
+            output.begin()
+        except KafkaException as exception:
+            self._batch_failed(jobs, exception.args[0])
+            return
         self._output.send([out for job in jobs for out in job.first])
         failed = [job for job in jobs if job.first_error() is not None]
         if failed:
@@ -144,7 +185,6 @@ class ActionWriter:
                 else:
                     self._failed(job, own, alone=len(jobs) == 1)
             return
-        faults.checkpoint("after-target")
         self._output.send([out for job in jobs for out in job.then])
         refused = next((out.error for job in jobs for out in job.then_errors()), None)
         if refused is not None:
@@ -156,27 +196,34 @@ class ActionWriter:
         except KafkaException as exception:
             self._batch_failed(jobs, exception.args[0])
             return
+        self._committed(jobs)
+
+    def _committed(self, jobs: list[Job]) -> None:
         self._failed_batches = 0
-        visible_ms = self._engine.now_ms()
-        for job in jobs:
-            self._succeeded(job, visible_ms)
+        self._succeeded(jobs, self._engine.now_ms())
 
     # -- outcomes ---------------------------------------------------------------------------
 
-    def _succeeded(self, job: Job, visible_ms: int) -> None:
-        """``visible_ms``: when a consumer could first read the target."""
-        work = job.work
-        if isinstance(work, Fire):
-            schedule = work.schedule
-            self._attempts.pop((schedule.topic, schedule.partition, schedule.id), None)
-            self._isolated.discard((schedule.topic, schedule.partition, schedule.id))
-            self._metrics.lateness.observe(max(0, visible_ms - schedule.due_ms) / 1000)
-            self._metrics.count(Event.MISSED if work.missed else Event.TRIGGERED)
-        elif isinstance(work, DeadLetter):
-            self._metrics.count(Event.DEAD_LETTERED)
-            self._give_up(work.schedule)
-        elif isinstance(work, Reject) and job.then:
-            self._metrics.count(Event.DEAD_LETTERED)
+    def _succeeded(self, jobs: list[Job], visible_ms: int) -> None:
+        """``visible_ms``: when a consumer could first read the targets."""
+        counts: Counter[Event] = Counter()
+        observe = self._metrics.lateness.observe
+        for job in jobs:
+            work = job.work
+            if isinstance(work, Fire):
+                schedule = work.schedule
+                if self._attempts or self._isolated:
+                    self._attempts.pop((schedule.topic, schedule.partition, schedule.id), None)
+                    self._isolated.discard((schedule.topic, schedule.partition, schedule.id))
+                observe(max(0, visible_ms - schedule.due_ms) / 1000)
+                counts[Event.MISSED if work.missed else Event.TRIGGERED] += 1
+            elif isinstance(work, DeadLetter):
+                counts[Event.DEAD_LETTERED] += 1
+                self._give_up(work.schedule)
+            elif isinstance(work, Reject) and job.then:
+                counts[Event.DEAD_LETTERED] += 1
+        for event, n in counts.items():
+            self._metrics.count(event, n)
 
     def _failed(self, job: Job, error: KafkaError, alone: bool = True) -> None:
         """``job``'s own first record was refused; ``alone``: it was the only one."""
