@@ -11,7 +11,14 @@ from typing import Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue, model_validator
 
 from app.engine import Schedule
-from app.engine.schedule import EPOCH, MAX_EPOCH_SECONDS, TARGET_KEY, TARGET_TOPIC, Header
+from app.engine.schedule import (
+    EPOCH,
+    MAX_EPOCH_SECONDS,
+    TARGET_KEY,
+    TARGET_TOPIC,
+    Header,
+    format_epoch_ms,
+)
 
 
 class Encoding(StrEnum):
@@ -133,19 +140,13 @@ class ScheduleIn(BaseModel):
     def record_headers(self) -> list[Header]:
         """The headers of the schedule record an SDK user would write."""
         headers: list[Header] = [
-            (EPOCH, _epoch_text(self.due_seconds).encode()),
+            (EPOCH, format_epoch_ms(round(self.due_seconds * 1000)).encode()),
             (TARGET_TOPIC, self.target_topic.encode()),
         ]
         if self.target_key is not None:
             headers.append((TARGET_KEY, self.target_key.encode()))
         headers += [(h.name, h.value.encode()) for h in self.headers]
         return headers
-
-
-def _epoch_text(seconds: float) -> str:
-    """Whole seconds as the original wrote them; milliseconds only when there are some."""
-    ms = round(seconds * 1000)
-    return str(ms // 1000) if ms % 1000 == 0 else f"{ms // 1000}.{ms % 1000:03d}"
 
 
 def as_text(raw: bytes | str | None) -> tuple[str | None, Encoding]:

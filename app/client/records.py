@@ -23,6 +23,7 @@ from app.engine.schedule import (
     Header,
     HeadersLike,
     Rules,
+    format_epoch_ms,
 )
 
 DEFAULT_SCHEDULES_TOPIC = "schedules"
@@ -78,11 +79,6 @@ def due_ms(due: datetime | float) -> int:
     return round(due * 1000)
 
 
-def epoch_text(ms: int) -> str:
-    """Whole seconds when there is no fraction: the original scheduler reads only integers."""
-    return str(ms // 1000) if ms % 1000 == 0 else f"{ms // 1000}.{ms % 1000:03d}"
-
-
 def _id(schedule_id: str | bytes) -> bytes:
     key = _bytes(schedule_id)
     if not key.strip():
@@ -124,16 +120,16 @@ def schedule(
     ms = due_ms(due)
     current_s = int(time.time() if now is None else now)
     if ms // 1000 < current_s:
-        raise ValueError(f"due: {epoch_text(ms)} is before now ({current_s})")
+        raise ValueError(f"due: {format_epoch_ms(ms)} is before now ({current_s})")
     if ms // 1000 > MAX_EPOCH_SECONDS:
-        raise ValueError(f"due: {epoch_text(ms)} is beyond year 5138: milliseconds?")
+        raise ValueError(f"due: {format_epoch_ms(ms)} is beyond year 5138: milliseconds?")
     pairs = headers.items() if isinstance(headers, Mapping) else headers
     record_headers: list[Header] = [
         (name, _bytes(raw) if raw is not None else None)
         for name, raw in pairs
         if not name.startswith(_SCHEDULER_PREFIX)
     ]
-    record_headers += [(EPOCH, epoch_text(ms).encode()), (TARGET_TOPIC, target_topic.encode())]
+    record_headers += [(EPOCH, format_epoch_ms(ms).encode()), (TARGET_TOPIC, target_topic.encode())]
     if target_key is not None:
         record_headers.append((TARGET_KEY, _bytes(target_key)))
     return ProduceArgs(topic=topic, key=key, value=_bytes(value), headers=record_headers)

@@ -139,6 +139,12 @@ def parse_epoch_ms(raw: bytes) -> int | str:
     return seconds * 1000 + int(fraction)
 
 
+def format_epoch_ms(ms: int) -> str:
+    """The ``scheduler-epoch`` of a due time: whole seconds when there is no fraction, as
+    the original scheduler (which reads only integers) wrote them."""
+    return str(ms // 1000) if ms % 1000 == 0 else f"{ms // 1000}.{ms % 1000:03d}"
+
+
 def _int_header(value: str | bytes | None) -> int | None:
     raw = _as_bytes(value)
     return int(raw) if raw is not None and raw.isdigit() and len(raw) <= 19 else None

@@ -9,6 +9,7 @@ from confluent_kafka import Producer
 from fastapi.testclient import TestClient
 
 from app.api import create_app
+from app.engine.schedule import format_epoch_ms
 from tests.kafka_io import read_all, read_count, wait_for
 from tests.scheduler_fixtures import StartScheduler, Topics
 
@@ -31,7 +32,7 @@ def test_post_produces_the_sdk_record_which_then_fires(
     client = TestClient(create_app(scheduler))
     due = round(time.time() + 2, 3)
     ms = round(due * 1000)  # whole seconds as the original wrote them, else 3 decimals
-    epoch_text = str(ms // 1000) if ms % 1000 == 0 else f"{ms // 1000}.{ms % 1000:03d}"
+    epoch_text = format_epoch_ms(ms)
     response = client.post(
         "/v1/schedules",
         json={
