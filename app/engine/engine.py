@@ -17,10 +17,14 @@ from app.engine.events import Action, Event, Fire, Observer
 from app.engine.partition import PartitionState
 from app.engine.queue import DueQueue, Entry
 from app.engine.schedule import RecordLike, Rules, Schedule, classify
-from app.engine.store import MemoryStore, Pending, StoreFactory
+from app.engine.store import MemoryStore, Pending, StoreFactory, due_of, ref_of, version_of
 
 TopicPartition = tuple[str, int]
 
+HORIZON_MS = 3_600_000
+"""Schedules due further ahead than this wait in the index only, not in the due-time queue:
+most pending schedules are far off (a year after the last login), and a queue entry would
+double what each costs. Every half horizon, the index is swept for the next ones."""
 _COMPACT_MIN = 1024
 """Stale queue entries tolerated beyond twice the held schedules before a compaction."""
 
@@ -43,9 +47,13 @@ class Engine:
         clock: Clock,
         observer: Observer,
         stores: StoreFactory = MemoryStore,
+        horizon_ms: int = HORIZON_MS,
     ) -> None:
         self.settings = settings
         self._stores = stores
+        self._horizon_step_ms = horizon_ms
+        self._horizon_ms = clock.now_ms() + horizon_ms
+        """Planned schedules due up to this time are in the queue; later ones wait."""
         self.grace_ms = settings.grace_seconds * 1000
         self._clock = clock
         self._observer = observer
@@ -69,7 +77,8 @@ class Engine:
             self._observer.count(event, n)
 
     def plan(self, state: PartitionState, key: bytes, version: int, at_ms: int) -> None:
-        self._queue.push(at_ms, version, state.serial, key)
+        if at_ms <= self._horizon_ms:
+            self._queue.push(at_ms, version, state.serial, key)
 
     # -- partitions ----------------------------------------------------------------------
 
@@ -128,24 +137,29 @@ class Engine:
     def due(self, limit: int = 10_000) -> None:
         """Fire what is due now, earliest first, at most ``limit`` schedules."""
         now = self.now_ms()
+        if now >= self._horizon_ms - self._horizon_step_ms // 2:
+            self._extend_horizon(now)
         fired = 0
         for entry in self._queue.pop_due(now):
             found = self._live(entry)
             if found is None:
                 continue
-            state, pending = found
+            state, held = found
             key = entry[3]
-            schedule = state.store.get(pending.ref)
+            schedule = state.store.get(ref_of(held))
             state.release(key)
-            state.inflight[key] = pending.version
+            state.inflight[key] = version_of(held)
             missed = state.loaded_at_ms is not None and schedule.due_ms < state.loaded_at_ms
             self._outbox.append(Fire(schedule, missed))
             fired += 1
             if fired >= limit:
                 break
 
-    def next_due_ms(self) -> int | None:
-        return self._queue.next_ms()
+    def next_due_ms(self) -> int:
+        """When ``due()`` has something to do: the first queued due time, or the sweep."""
+        sweep_ms = self._horizon_ms - self._horizon_step_ms // 2
+        first = self._queue.next_ms()
+        return sweep_ms if first is None else min(first, sweep_ms)
 
     def drain(self) -> list[Action]:
         actions, self._outbox = self._outbox, []
@@ -173,17 +187,17 @@ class Engine:
         """Schedules held by loaded partitions, in no particular order."""
         for state in list(self._by_tp.values()):
             if not state.loading:
-                for pending in list(state.held.values()):
-                    yield state.store.get(pending.ref)
+                for held in list(state.held.values()):
+                    yield state.store.get(ref_of(held))
 
     def due_index(self) -> list[tuple[int, bytes]]:
         """(due ms, id) of every schedule held by loaded partitions: what a listing sorts
         and filters on before it reads the few schedules of its page."""
         return [
-            (pending.due_ms, key)
+            (due_of(held), key)
             for state in self._by_tp.values()
             if not state.loading
-            for key, pending in state.held.items()
+            for key, held in state.held.items()
         ]
 
     @property
@@ -203,10 +217,24 @@ class Engine:
         state = self._by_serial.get(serial)
         if state is None:
             return None
-        pending = state.held.get(key)
-        if pending is None or pending.version != version:
+        held = state.held.get(key)
+        if held is None or version_of(held) != version:
             return None
-        return state, pending
+        return state, held
+
+    def _extend_horizon(self, now: int) -> None:
+        """Queue the schedules of loaded partitions that the moving horizon reaches (a
+        loading partition queues its own when its load ends)."""
+        start, end = self._horizon_ms, now + self._horizon_step_ms
+        push = self._queue.push
+        for state in self._by_serial.values():
+            if state.loading:
+                continue
+            for key, held in state.held.items():
+                due_ms = due_of(held)
+                if start < due_ms <= end:
+                    push(due_ms, version_of(held), state.serial, key)
+        self._horizon_ms = end
 
     def _compact_if_stale(self) -> None:
         if len(self._queue) <= _COMPACT_MIN:

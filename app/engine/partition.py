@@ -14,7 +14,7 @@ from typing import Protocol
 
 from app.engine.events import Action, Event, Fire, Reject, Rewrite, Tombstone
 from app.engine.schedule import Deletion, Invalid, RecordLike, Schedule
-from app.engine.store import Pending, ScheduleStore
+from app.engine.store import Pending, ScheduleStore, due_of, pending, ref_of, version_of, with_ref
 
 _DELETED = -1
 _SKIPPED = -2
@@ -79,18 +79,18 @@ class PartitionState:
 
     def hold(self, key: bytes, schedule: Schedule) -> None:
         old = self.held.get(key)
-        self.held[key] = Pending(schedule.due_ms, schedule.version, self.store.put(schedule))
+        self.held[key] = pending(schedule.due_ms, schedule.version, self.store.put(schedule))
         if old is not None:
-            self._drop(old.ref)
+            self._drop(ref_of(old))
 
     def release(self, key: bytes) -> None:
-        pending = self.held.pop(key, None)
-        if pending is not None:
-            self._drop(pending.ref)
+        entry = self.held.pop(key, None)
+        if entry is not None:
+            self._drop(ref_of(entry))
 
     def schedule(self, key: bytes) -> Schedule | None:
-        pending = self.held.get(key)
-        return None if pending is None else self.store.get(pending.ref)
+        entry = self.held.get(key)
+        return None if entry is None else self.store.get(ref_of(entry))
 
     def close(self) -> None:
         self.held.clear()
@@ -100,9 +100,9 @@ class PartitionState:
         self.store.drop(ref)
         if self.store.wasted():
             keys = list(self.held)
-            refs = self.store.rewrite([self.held[key].ref for key in keys])
+            refs = self.store.rewrite([ref_of(self.held[key]) for key in keys])
             for key, new_ref in zip(keys, refs, strict=True):
-                self.held[key] = self.held[key]._replace(ref=new_ref)
+                self.held[key] = with_ref(self.held[key], new_ref)
 
     # -- records ---------------------------------------------------------------------------
 
@@ -170,7 +170,7 @@ class PartitionState:
             del self.rewriting[key]  # the last one on its way: forget the marks with it
             self.rewrite_marks.pop(key, None)
         held = self.held.get(key)
-        if held is not None and held.version == schedule.version:
+        if held is not None and version_of(held) == schedule.version:
             self.hold(key, schedule)
             self._forget_load_marks(key)
         elif held is not None:
@@ -208,7 +208,7 @@ class PartitionState:
         if reject is not None and (reject[0].offset() or 0) <= version:
             del self._load_rejects[key]
         held = self.held.get(key)
-        if held is None or held.version <= version:
+        if held is None or version_of(held) <= version:
             self.release(key)
             self._load_rewrites.discard(key)
         else:
@@ -227,10 +227,10 @@ class PartitionState:
         """The log now ends with a record older than the held version: write it again."""
         if self.loading:
             self._load_rewrites.add(key)
-        elif self.rewriting.get(key) != held.version:  # else one is on its way, later in the log
-            self.rewriting[key] = held.version
+        elif self.rewriting.get(key) != version_of(held):  # else one is on its way, later on
+            self.rewriting[key] = version_of(held)
             self.rewrite_marks.pop(key, None)
-            host.emit(Rewrite(self.store.get(held.ref)))
+            host.emit(Rewrite(self.store.get(ref_of(held))))
 
     def finish_load(self, host: Host, window_start_ms: int) -> None:
         """Decide what the loaded log means: reject, rewrite, skip or plan each key."""
@@ -244,16 +244,17 @@ class PartitionState:
         self._load_rejects.clear()
         self._load_rewrites.clear()
         self._load_deletes.clear()
-        skipped = [key for key, p in self.held.items() if p.due_ms < window_start_ms]
+        skipped = [key for key, p in self.held.items() if due_of(p) < window_start_ms]
         for key in skipped:
             self.release(key)
             if key in self.rewriting:  # rewritten above: its read-back must not plan it
                 self.rewrite_marks[key] = _SKIPPED
         host.count(Event.SKIPPED, len(skipped))
         planned = 0
-        for key, pending in self.held.items():
-            host.plan(self, key, pending.version, pending.due_ms)
-            planned += pending.due_ms > now
+        for key, entry in self.held.items():
+            due_ms = due_of(entry)
+            host.plan(self, key, version_of(entry), due_ms)
+            planned += due_ms > now
         host.count(Event.PLANNED, planned)
 
 

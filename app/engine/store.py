@@ -9,23 +9,43 @@ with the number of pending schedules and not with their size.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import NamedTuple, Protocol
+from typing import Protocol
 
 from app.engine.schedule import Schedule
 
+Pending = int
+"""What the index holds per schedule, packed into one int (a tuple of three would take three
+times the memory): its due time, its version and the store's handle of the schedule."""
 
-class Pending(NamedTuple):
-    """What the index holds per schedule."""
+_DUE_BITS = 47  # MAX_EPOCH_SECONDS in milliseconds fits
+_REF_BITS = 80
+_DUE_MASK = (1 << _DUE_BITS) - 1
+_REF_MASK = (1 << _REF_BITS) - 1
 
-    due_ms: int
-    version: int
-    ref: int
-    """The store's handle of the full schedule."""
+
+def pending(due_ms: int, version: int, ref: int) -> Pending:
+    return (version << _REF_BITS | ref) << _DUE_BITS | due_ms
+
+
+def due_of(entry: Pending) -> int:
+    return entry & _DUE_MASK
+
+
+def version_of(entry: Pending) -> int:
+    return entry >> (_DUE_BITS + _REF_BITS)
+
+
+def ref_of(entry: Pending) -> int:
+    return entry >> _DUE_BITS & _REF_MASK
+
+
+def with_ref(entry: Pending, ref: int) -> Pending:
+    return pending(due_of(entry), version_of(entry), ref)
 
 
 class ScheduleStore(Protocol):
     def put(self, schedule: Schedule) -> int:
-        """Keep ``schedule``; returns its handle."""
+        """Keep ``schedule``; returns its handle, below 2**80."""
         ...
 
     def get(self, ref: int) -> Schedule: ...

@@ -32,6 +32,7 @@ from confluent_kafka.admin import AdminClient, OffsetSpec  # type: ignore[attr-d
 
 from app.config import Settings
 from app.engine import Engine
+from app.kafka.memory import release_free_memory
 
 log = logging.getLogger(__name__)
 
@@ -166,6 +167,8 @@ class ScheduleConsumer:
         del self._load_end[tp]
         self._engine.finish_load(*tp)
         log.info("loaded %s[%d]", *tp)
+        if not self._load_end and not self._end_unknown:
+            release_free_memory()
 
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         ends = self._high_watermarks(partitions)

@@ -132,10 +132,7 @@ class KafkaScheduler(Service):
             while not self._stopping.is_set():
                 now = clock.now_ms()
                 self.last_loop_ms = now
-                wait = IDLE_WAIT_S
-                next_due = engine.next_due_ms()
-                if next_due is not None:
-                    wait = max(0.0, min(wait, (next_due - now) / 1000))
+                wait = max(0.0, min(IDLE_WAIT_S, (engine.next_due_ms() - now) / 1000))
                 messages = consumer.consume(wait)
                 consumer.find_load_ends()
                 with self.lock:

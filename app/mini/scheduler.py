@@ -117,9 +117,7 @@ class MiniScheduler(Service):
             while not self._stopping:
                 self._settle()
                 next_due = self.engine.next_due_ms()
-                wait = IDLE_WAIT_S
-                if next_due is not None:
-                    wait = max(0.0, min(wait, (next_due - self.clock.now_ms()) / 1000))
+                wait = max(0.0, min(IDLE_WAIT_S, (next_due - self.clock.now_ms()) / 1000))
                 self.lock.wait(wait)
 
     def _settle(self) -> None:

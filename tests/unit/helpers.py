@@ -25,6 +25,7 @@ from app.engine import (
     Rules,
     Schedule,
 )
+from app.engine.engine import HORIZON_MS
 from app.engine.schedule import (
     EPOCH,
     REWRITE_OF,
@@ -91,11 +92,12 @@ class Harness:
         since_delta_days: int = 0,
         timezone: str = "UTC",
         stores: StoreFactory = MemoryStore,
+        horizon_ms: int = HORIZON_MS,
     ) -> None:
         self.clock = ManualClock(now_ms)
         self.observer = CountingObserver()
         self.settings = EngineSettings(RULES, grace_seconds, since_delta_days, timezone)
-        self.engine = Engine(self.settings, self.clock, self.observer, stores)
+        self.engine = Engine(self.settings, self.clock, self.observer, stores, horizon_ms)
         self.logs: dict[TP, list[Record]] = {}
         self.read: dict[TP, int] = {}
         self.writes: list[Action] = []
