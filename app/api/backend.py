@@ -32,8 +32,16 @@ class Backend(Protocol):
         """API URLs of the other instances holding the rest of the schedules."""
         ...
 
-    def write(self, topic: str, key: bytes, value: bytes | None, headers: list[Header]) -> Written:
-        """Write a schedule record or tombstone, acknowledged; raise ``WriteFailed``."""
+    def write(
+        self,
+        topic: str,
+        key: bytes,
+        value: bytes | None,
+        headers: list[Header],
+        partition: int | None = None,
+    ) -> Written:
+        """Write a schedule record or tombstone, acknowledged, to ``partition`` (None: the
+        murmur2 partitioner's); raise ``WriteFailed``."""
         ...
 
 

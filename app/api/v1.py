@@ -24,7 +24,7 @@ from app.engine.schedule import MAX_EPOCH_SECONDS, Header
 router = APIRouter(prefix="/v1/schedules", tags=["schedules"], responses=UNAUTHORIZED)
 
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {
-    404: {"model": Problem, "description": "No pending schedule with this id on this instance"}
+    404: {"model": Problem, "description": "No pending schedule with this id"}
 }
 _WRITES: dict[int | str, dict[str, Any]] = {
     503: {"model": Problem, "description": "Kafka did not acknowledge the write; retry"},
@@ -77,10 +77,15 @@ def _to_record(
 
 
 def _write(
-    backend: Backend, topic: str, key: bytes, value: bytes | None, headers: list[Header]
+    backend: Backend,
+    topic: str,
+    key: bytes,
+    value: bytes | None,
+    headers: list[Header],
+    partition: int | None = None,
 ) -> Written:
     try:
-        return backend.write(topic, key, value, headers)
+        return backend.write(topic, key, value, headers, partition)
     except WriteFailed as error:
         raise HTTPException(503, f"the schedule could not be written: {error}") from error
 
@@ -113,8 +118,16 @@ def create_schedule(request: Request, body: ScheduleIn) -> ScheduleOut:
         raise RequestValidationError([_error("id", "required")])
     backend = backend_of(request)
     topic, key, value, headers = _to_record(backend, body.id, body)
-    written = _write(backend, topic, key, value, headers)
+    held = _find(request, body.id, local=False, strict=False)
+    written = _write(backend, topic, key, value, headers, _partition(held, topic))
     return _written(body.id, body, topic, value, headers, written)
+
+
+def _partition(held: ScheduleOut | None, topic: str) -> int | None:
+    """Where a new version of ``held`` must go: beside the old one, which a producer with
+    another partitioner (a Go client) may have put elsewhere than murmur2 would; None: the
+    partitioner's choice, for a new id."""
+    return held.partition if held is not None and held.topic == topic else None
 
 
 @router.put(
@@ -130,18 +143,11 @@ def replace_schedule(
     if body.id is not None and body.id != schedule_id:
         raise RequestValidationError([_error("id", "differs from the id in the path")])
     backend = backend_of(request)
-    existed = backend.get(schedule_id.encode()) is not None
+    held = _find(request, schedule_id, local=False, strict=False)
     topic, key, value, headers = _to_record(backend, schedule_id, body)
-    written = _write(backend, topic, key, value, headers)
-    response.status_code = 200 if existed else 201
+    written = _write(backend, topic, key, value, headers, _partition(held, topic))
+    response.status_code = 200 if held is not None else 201
     return _written(schedule_id, body, topic, value, headers, written)
-
-
-def _held(backend: Backend, schedule_id: str) -> Schedule:
-    schedule = backend.get(schedule_id.encode())
-    if schedule is None:
-        raise HTTPException(404, f"no pending schedule {schedule_id!r} on this instance")
-    return schedule
 
 
 LocalOnly = Annotated[
@@ -160,38 +166,58 @@ LocalOnly = Annotated[
     dependencies=READ,
 )
 def get_schedule(request: Request, schedule_id: str, local: LocalOnly = False) -> ScheduleOut:
+    found = _find(request, schedule_id, local)
+    if found is None:
+        raise HTTPException(404, f"no pending schedule {schedule_id!r}")
+    return found
+
+
+def _find(
+    request: Request, schedule_id: str, local: bool, strict: bool = True
+) -> ScheduleOut | None:
+    """The schedule from whichever instance holds it. ``strict``: when no instance that
+    answered holds it and some did not answer, a 503 naming them (it may be theirs)."""
     backend = backend_of(request)
     schedule = backend.get(schedule_id.encode())
     if schedule is not None:
         return ScheduleOut.of(schedule)
     peers = [] if local else backend.peers()
     if not peers:
-        raise HTTPException(404, f"no pending schedule {schedule_id!r}")
+        return None
     path = f"/v1/schedules/{quote(schedule_id, safe='')}"
     answers = cluster.ask(peers, path, {}, request.headers.get("authorization"))
     if answers.found:
         return ScheduleOut.model_validate(answers.found[0])
-    if answers.unreachable:
+    if answers.unreachable and strict:
         raise HTTPException(
             503,
             f"no pending schedule {schedule_id!r} on the instances that answered; "
             f"no answer from {', '.join(answers.unreachable)}",
         )
-    raise HTTPException(404, f"no pending schedule {schedule_id!r}")
+    return None
 
 
 @router.delete(
     "/{schedule_id}",
     status_code=204,
-    summary="Delete a pending schedule",
+    summary="Delete a pending schedule, wherever it is held",
     description="Writes a tombstone for the schedule: it will not fire.",
-    responses={**_NOT_FOUND, **_WRITES},
+    responses={
+        **_NOT_FOUND,
+        **_WRITES,
+        503: {
+            "model": Problem,
+            "description": "Kafka did not acknowledge the tombstone, or the schedule was not "
+            "found and an instance did not answer; retry",
+        },
+    },
     dependencies=WRITE,
 )
 def delete_schedule(request: Request, schedule_id: str) -> Response:
-    backend = backend_of(request)
-    schedule = _held(backend, schedule_id)
-    _write(backend, schedule.topic, schedule.id, None, [])
+    found = _find(request, schedule_id, local=False)
+    if found is None:
+        raise HTTPException(404, f"no pending schedule {schedule_id!r}")
+    _write(backend_of(request), found.topic, schedule_id.encode(), None, [], found.partition)
     return Response(status_code=204)
 
 

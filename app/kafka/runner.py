@@ -108,9 +108,16 @@ class KafkaScheduler(Service):
         with self.lock:
             return self.engine.get(key)
 
-    def write(self, topic: str, key: bytes, value: bytes | None, headers: list[Header]) -> Written:
+    def write(
+        self,
+        topic: str,
+        key: bytes,
+        value: bytes | None,
+        headers: list[Header],
+        partition: int | None = None,
+    ) -> Written:
         try:
-            return self._api_writer.write(topic, key, value, headers)
+            return self._api_writer.write(topic, key, value, headers, partition)
         except KafkaException as error:
             raise WriteFailed(str(error)) from error
 

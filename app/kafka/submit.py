@@ -31,7 +31,14 @@ class ScheduleWriter:
             }
         )
 
-    def write(self, topic: str, key: bytes, value: bytes | None, headers: list[Header]) -> Written:
+    def write(
+        self,
+        topic: str,
+        key: bytes,
+        value: bytes | None,
+        headers: list[Header],
+        partition: int | None = None,
+    ) -> Written:
         """Produce and wait for the acknowledgement; raise ``KafkaException`` on failure."""
         done = threading.Event()
         outcome: list[Message | KafkaError] = []
@@ -40,7 +47,14 @@ class ScheduleWriter:
             outcome.append(message if error is None else error)
             done.set()
 
-        self._producer.produce(topic, value, key, headers=headers, on_delivery=on_delivery)
+        self._producer.produce(
+            topic,
+            value,
+            key,
+            partition=-1 if partition is None else partition,
+            headers=headers,
+            on_delivery=on_delivery,
+        )
         deadline = time.monotonic() + ACK_TIMEOUT_S
         while not done.is_set() and time.monotonic() < deadline:
             self._producer.poll(0.05)

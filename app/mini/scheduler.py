@@ -77,8 +77,16 @@ class MiniScheduler(Service):
 
     # -- what the API calls ----------------------------------------------------------------
 
-    def write(self, topic: str, key: bytes, value: bytes | None, headers: list[Header]) -> Written:
-        """Append a schedule record (or a tombstone) to a schedules topic."""
+    def write(
+        self,
+        topic: str,
+        key: bytes,
+        value: bytes | None,
+        headers: list[Header],
+        partition: int | None = None,
+    ) -> Written:
+        """Append a schedule record (or a tombstone) to a schedules topic (whose one
+        partition is 0)."""
         with self.lock:
             record = self._append(topic, key, value, headers)
             self._settle()

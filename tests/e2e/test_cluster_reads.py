@@ -62,11 +62,22 @@ def test_either_instance_answers_for_all_and_a_silent_one_is_named(
             assert found.status_code == 200 and found.json()["id"] == schedule_id
         assert httpx.get(f"{a}/v1/schedules/nope", timeout=10).status_code == 404
 
+        # A delete through the instance that does not hold the schedule reaches its record.
+        deleted = held_by_b[-1]
+        assert httpx.delete(f"{a}/v1/schedules/{deleted}", timeout=10).status_code == 204
+        wait_for(
+            lambda: deleted not in [s["id"] for s in listed(b, limit=1000, local="true")["items"]],
+            30,
+            "the holder to read the tombstone",
+        )
+        held_by_b.remove(deleted)
+        ids.remove(deleted)
+
         process_b.send_signal(signal.SIGSTOP)
         try:
             partial = listed(a, limit=1000)
             assert partial["unreachable"] == [b]
-            assert len(partial["items"]) == COUNT - len(held_by_b)
+            assert len(partial["items"]) == len(ids) - len(held_by_b)
             silent = httpx.get(f"{a}/v1/schedules/{held_by_b[0]}", timeout=10)
             assert silent.status_code == 503 and b in silent.json()["detail"]
         finally:

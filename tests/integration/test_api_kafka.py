@@ -77,3 +77,31 @@ def test_delete_through_the_api_writes_a_tombstone(
     assert [(m.key(), m.value()) for m in log][-1] == (b"api-2", None)
     wait_for(lambda: client.get("/v1/schedules/api-2").status_code == 404, 10, "deleted")
     assert [m for m in read_all(topics.bootstrap, topics.target)] == []
+
+
+def test_updates_and_deletes_go_beside_a_schedule_placed_by_another_partitioner(
+    topics: Topics, start_scheduler: StartScheduler, topic_factory: Callable[..., str]
+) -> None:
+    """A Go producer's partitioner is not murmur2: a new version written elsewhere would
+    leave the old one to fire too."""
+    probe_topic = topic_factory(partitions=topics.partitions)
+    java = java_partition(topics.bootstrap, probe_topic, b"go-made")
+    elsewhere = (java + 1) % topics.partitions
+    producer = Producer({"bootstrap.servers": topics.bootstrap})
+    due = time.time() + 2
+    headers = [
+        ("scheduler-epoch", format_epoch_ms(round(due * 1000)).encode()),
+        ("scheduler-target-topic", topics.target.encode()),
+    ]
+    producer.produce(topics.schedules, b"v1", b"go-made", partition=elsewhere, headers=headers)
+    producer.flush(10)
+    scheduler = start_scheduler()
+    client = TestClient(create_app(scheduler))
+    wait_for(lambda: client.get("/v1/schedules/go-made").status_code == 200, 10, "held")
+    body = {"epoch": due, "target_topic": topics.target, "value": "v2"}
+    replaced = client.put("/v1/schedules/go-made", json=body)
+    assert replaced.status_code == 200 and replaced.json()["partition"] == elsewhere
+    [fired] = read_count(topics.bootstrap, topics.target, 1)
+    assert fired.value() == b"v2"
+    wait_for(lambda: client.get("/v1/schedules/go-made").status_code == 404, 10, "fired")
+    assert [m.value() for m in read_all(topics.bootstrap, topics.target)] == [b"v2"]
