@@ -8,6 +8,7 @@ schedule's target comes first so that a target that fails never loses its schedu
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 from confluent_kafka import KafkaError
 
@@ -38,6 +39,7 @@ class DeadLetter:
 
 
 Work = Action | DeadLetter
+Phase = Literal["first", "then"]
 
 
 @dataclass(slots=True)
@@ -48,8 +50,11 @@ class Job:
     source: tuple[str, int] | None = None
     """The schedules partition the work came from: its offset fences zombie transactions."""
 
-    def first_error(self) -> KafkaError | None:
-        return next((out.error for out in self.first if out.error is not None), None)
+    def outs(self, phase: Phase) -> list[Out]:
+        return self.first if phase == "first" else self.then
+
+    def error_in(self, phase: Phase) -> KafkaError | None:
+        return next((out.error for out in self.outs(phase) if out.error is not None), None)
 
     def then_errors(self) -> list[Out]:
         return [out for out in self.then if out.error is not None]

@@ -27,7 +27,7 @@ from app.config import Settings
 from app.engine import Action, Engine, Event, Fire, Reject, Rewrite, Schedule
 from app.kafka import faults
 from app.kafka.errors import is_permanent
-from app.kafka.jobs import DeadLetter, Job, job_for
+from app.kafka.jobs import DeadLetter, Job, Phase, job_for
 from app.kafka.output import OutputProducer
 from app.metrics import Metrics
 
@@ -123,7 +123,7 @@ class ActionWriter:
         visible_ms = self._engine.now_ms()
         written = []
         for job in jobs:
-            error = job.first_error()
+            error = job.error_in("first")
             if error is None:
                 written.append(job)
             else:
@@ -174,23 +174,18 @@ class ActionWriter:
         except KafkaException as exception:
             self._batch_failed(jobs, exception.args[0])
             return
-        self._output.send([out for job in jobs for out in job.first])
-        failed = [job for job in jobs if job.first_error() is not None]
-        if failed:
-            output.abort()
-            for job in jobs:
-                own = job.first_error()
-                if own is None:
-                    self._again(job, self._engine.now_ms())  # collateral: at once
-                else:
-                    self._failed(job, own, alone=len(jobs) == 1)
-            return
-        self._output.send([out for job in jobs for out in job.then])
-        refused = next((out.error for job in jobs for out in job.then_errors()), None)
-        if refused is not None:
-            output.abort()
-            self._batch_failed(jobs, refused)
-            return
+        phases: tuple[Phase, ...] = ("first", "then")
+        for phase in phases:
+            self._output.send([out for job in jobs for out in job.outs(phase)])
+            errors = [job.error_in(phase) for job in jobs]
+            if any(errors):
+                output.abort()
+                for job, own in zip(jobs, errors, strict=True):
+                    if own is None:
+                        self._again(job, self._engine.now_ms())  # collateral: at once
+                    else:
+                        self._failed(job, own, alone=len(jobs) == 1)
+                return
         try:
             output.commit(*self._fencing({job.source for job in jobs if job.source}))
         except KafkaException as exception:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from app.engine import Event
-from tests.integration.test_scheduler import fire_marker, payloads
+from tests.integration.test_scheduler import MARKER, fire_marker, payloads
 from tests.kafka_io import Header, produce, read_all, read_count, schedule_headers, wait_for
 from tests.scheduler_fixtures import StartScheduler, Topics, wait_counted
 
@@ -271,3 +271,28 @@ def test_garbage_at_volume_beside_valid_schedules(
     assert [m.value() for m in fired] == [b"ok"] * 300
     late = max(m.timestamp()[1] / 1000 - due for m in fired)
     print(f"\nworst lateness of the valid schedules: {late:.3f} s")
+
+
+def test_a_history_copy_refused_for_good_fails_its_schedule_alone(
+    topics: Topics, start_scheduler: StartScheduler, topic_factory: Callable[..., str]
+) -> None:
+    """With exactly-once the history copy is in the same transaction as the target: its
+    refusal must fail that one schedule, not hold every batch it lands in."""
+    small_history = topic_factory(prefix="history", config={"max.message.bytes": "1000"})
+    scheduler = start_scheduler(HISTORY_TOPIC=small_history)
+    due = time.time() + 1
+    produce(
+        topics.bootstrap,
+        topics.schedules,
+        [
+            (b"big", b"x" * 5000, schedule_headers(due, topics.target)),
+            (b"fits", b"ok", schedule_headers(due, topics.target)),
+        ],
+        partition=0,
+    )
+    wait_for(lambda: scheduler.metrics.value(Event.FAILED) == 1, 30, "the failure")
+    fire_marker(topics, partition=0)
+    for topic in (topics.target, small_history):
+        values = [m.value() or b"" for m in read_all(topics.bootstrap, topic)]
+        assert [v for v in values if not v.startswith(MARKER.encode())] == [b"ok"]
+    assert scheduler.metrics.value(Event.FAILED) == 1
