@@ -46,6 +46,12 @@ class Metrics:
             "Schedules held by this instance and not yet fired",
             registry=registry,
         )
+        self.failed_batches = Counter(
+            "kafka_scheduler_failed_batches",
+            "Batches of writes refused as a whole (a transaction fenced, aborted or timed "
+            "out), written again after a back-off",
+            registry=registry,
+        )
         self.loading = Gauge(
             "kafka_scheduler_loading_partitions",
             "Assigned schedules partitions whose load has not finished",

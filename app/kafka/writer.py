@@ -140,10 +140,7 @@ class ActionWriter:
         """Stream the whole batch and commit; only if that fails, go the careful way, which
         finds the records at fault (a delivery report costs a Python call per record)."""
         output = self._output
-        try:
-            output.begin()
-        except KafkaException as exception:
-            self._batch_failed(jobs, exception.args[0])
+        if not self._began(jobs):
             return
         faults.checkpoint("before-write")
         try:
@@ -169,10 +166,7 @@ class ActionWriter:
 
     def _write_transaction_carefully(self, jobs: list[Job]) -> None:
         output = self._output
-        try:
-            output.begin()
-        except KafkaException as exception:
-            self._batch_failed(jobs, exception.args[0])
+        if not self._began(jobs):
             return
         phases: tuple[Phase, ...] = ("first", "then")
         for phase in phases:
@@ -192,6 +186,14 @@ class ActionWriter:
             self._batch_failed(jobs, exception.args[0])
             return
         self._committed(jobs)
+
+    def _began(self, jobs: list[Job]) -> bool:
+        try:
+            self._output.begin()
+        except KafkaException as exception:
+            self._batch_failed(jobs, exception.args[0])
+            return False
+        return True
 
     def _committed(self, jobs: list[Job]) -> None:
         self._failed_batches = 0
@@ -279,6 +281,7 @@ class ActionWriter:
     def _batch_failed(self, jobs: list[Job], error: KafkaError) -> None:
         """The transaction failed as a whole: everything is written again after a pause."""
         self._failed_batches += 1
+        self._metrics.failed_batches.inc()
         delay = _backoff_ms(self._failed_batches)
         log.warning(
             "transaction of %d writes failed (%s); again in %d ms", len(jobs), error.str(), delay
