@@ -125,7 +125,7 @@ class Settings:
     """Where pending schedules' payloads wait: ``disk`` (a cache file per partition, rebuilt
     from Kafka on every assignment) keeps memory independent of payload size; ``memory``."""
     payload_dir: str = ""
-    """Directory of the payload files; empty: a temporary directory of this process."""
+    """Directory of the payload files; empty: the system's temporary directory."""
     kafka_file: KafkaFileConfig = field(default_factory=KafkaFileConfig)
 
     @classmethod

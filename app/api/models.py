@@ -236,8 +236,7 @@ class Advance(BaseModel):
 
 
 class RecordOut(BaseModel):
-    """A record the mini scheduler wrote: a fired target record, its history copy, or a
-    dead letter."""
+    """A record the mini scheduler wrote: a fired target record or its history copy."""
 
     topic: str
     partition: int

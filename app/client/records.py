@@ -132,6 +132,8 @@ def schedule(
     record_headers += [(EPOCH, format_epoch_ms(ms).encode()), (TARGET_TOPIC, target_topic.encode())]
     if target_key is not None:
         record_headers.append((TARGET_KEY, _bytes(target_key)))
+    if value is None:  # the type says otherwise; untyped callers would write a delete
+        raise ValueError("value: None is a delete; use delete_schedule")
     return ProduceArgs(topic=topic, key=key, value=_bytes(value), headers=record_headers)
 
 

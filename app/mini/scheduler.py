@@ -154,7 +154,15 @@ class MiniScheduler(Service):
                 self._tombstone(action.record.topic() or "", key, action.record.offset() or 0)
         elif isinstance(action, Rewrite):
             schedule = action.schedule
-            self._append(schedule.topic, schedule.id, schedule.value, rewrite_headers(schedule))
+            # The record's own timestamp is kept, as in Kafka mode: it becomes the target's
+            # scheduler-timestamp.
+            self._append(
+                schedule.topic,
+                schedule.id,
+                schedule.value,
+                rewrite_headers(schedule),
+                schedule.timestamp_ms,
+            )
         else:
             assert isinstance(action, Tombstone)
             self._tombstone(action.topic, action.key, action.version)
@@ -163,11 +171,17 @@ class MiniScheduler(Service):
         self._append(topic, key, None, [(TOMBSTONE_OF, str(version).encode())])
 
     def _append(
-        self, topic: str, key: bytes | None, value: bytes | None, headers: list[Header]
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes | None,
+        headers: list[Header],
+        timestamp_ms: int | None = None,
     ) -> Record:
         offset = self._offsets.get(topic, 0)
         self._offsets[topic] = offset + 1
-        record = Record(topic, 0, offset, key, value, list(headers), self.clock.now_ms())
+        at_ms = self.clock.now_ms() if timestamp_ms is None else timestamp_ms
+        record = Record(topic, 0, offset, key, value, list(headers), at_ms)
         if topic in self.settings.schedules_topics:
             self.engine.apply(record)
         else:

@@ -114,6 +114,7 @@ def test_scheduling_a_fired_record_again_does_not_stack_scheduler_headers() -> N
         ({"target_topic": "bad topic"}, "not a valid Kafka topic name"),
         ({"target_topic": ""}, "empty"),
         ({"topic": ""}, "topic: the schedules topic must not be empty"),
+        ({"value": None}, "None is a delete"),
     ],
 )
 def test_schedule_refuses_what_the_scheduler_would_reject(
