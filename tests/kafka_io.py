@@ -33,8 +33,10 @@ def produce(
     topic: str,
     records: Sequence[tuple[bytes | None, bytes | None, list[Header]]],
     partition: int | None = None,
+    written_s: float | None = None,
 ) -> list[Message]:
-    """Write records with acks=all and return their delivery reports (with offsets)."""
+    """Write records with acks=all and return their delivery reports (with offsets).
+    ``written_s``: the records' timestamp, when not now (written before a restart)."""
     producer = Producer({"bootstrap.servers": bootstrap, "acks": "all"})
     delivered: list[Message] = []
 
@@ -43,12 +45,15 @@ def produce(
         delivered.append(message)
 
     for key, value, headers in records:
-        if partition is None:
-            producer.produce(topic, value, key, headers=headers, on_delivery=on_delivery)
-        else:
-            producer.produce(
-                topic, value, key, partition=partition, headers=headers, on_delivery=on_delivery
-            )
+        producer.produce(
+            topic,
+            value,
+            key,
+            partition=-1 if partition is None else partition,
+            timestamp=0 if written_s is None else round(written_s * 1000),
+            headers=headers,
+            on_delivery=on_delivery,
+        )
     assert producer.flush(30) == 0
     return delivered
 

@@ -112,11 +112,16 @@ class PartitionState:
             if isinstance(parsed, Invalid) and not self.loading:
                 host.count(Event.INVALID)
             return
+        if isinstance(parsed, Schedule) and parsed.version == parsed.offset:
+            # Live or found by a load alike, so that a replay decides as the live read did.
+            late = _late_reason(parsed, host)
+            if late is not None:
+                parsed = Invalid(late)
         if isinstance(parsed, Schedule):
             if parsed.version != parsed.offset:
                 self._apply_rewrite(key, parsed, host)
             else:
-                self._apply_schedule(key, parsed, record, host)
+                self._apply_schedule(key, parsed, host)
         elif isinstance(parsed, Deletion):
             if parsed.tombstone_of is None:
                 self._apply_user_delete(key, host)
@@ -135,9 +140,7 @@ class PartitionState:
             self._load_rewrites.discard(key)
             self._load_deletes.pop(key, None)
 
-    def _apply_schedule(
-        self, key: bytes, schedule: Schedule, record: RecordLike, host: Host
-    ) -> None:
+    def _apply_schedule(self, key: bytes, schedule: Schedule, host: Host) -> None:
         self._forget_load_marks(key)
         if self.loading:
             self.hold(key, schedule)
@@ -147,21 +150,10 @@ class PartitionState:
             self.hold(key, schedule)
             host.plan(self, key, schedule.version, schedule.due_ms)
             host.count(Event.PLANNED)
-        elif schedule.due_ms // 1000 >= _written_ms(schedule, now) // 1000 - host.grace_ms // 1000:
-            # Due within the grace interval of when it was written: it fires, however late
-            # it reached us (a broker failover, a slow load); only a schedule already past
-            # when its producer wrote it is refused.
+        else:  # not late when written (see apply): it fires, however late it reached us
             self.release(key)
             self.inflight[key] = schedule.version
             host.emit(Fire(schedule, missed=False))
-        else:
-            self._cancel(key)
-            reason = (
-                f"due time {schedule.due_ms / 1000:.3f} was past when written "
-                f"({_written_ms(schedule, now) / 1000:.3f})"
-            )
-            host.emit(Reject(record, reason))
-            host.count(Event.INVALID)
 
     def _apply_rewrite(self, key: bytes, schedule: Schedule, host: Host) -> None:
         """A schedule the scheduler wrote again: the same version at a new offset."""
@@ -256,6 +248,16 @@ class PartitionState:
             host.plan(self, key, version_of(entry), due_ms)
             planned += due_ms > now
         host.count(Event.PLANNED, planned)
+
+
+def _late_reason(schedule: Schedule, host: Host) -> str | None:
+    """Why a schedule was already past due when its producer wrote it (beyond the grace
+    interval); None when it was not. One that was due in time fires however late it reaches
+    us (a broker failover, a slow load, a restart)."""
+    written_ms = _written_ms(schedule, host.now_ms())
+    if schedule.due_ms // 1000 >= written_ms // 1000 - host.grace_ms // 1000:
+        return None
+    return f"due time {schedule.due_ms / 1000:.3f} was past when written ({written_ms / 1000:.3f})"
 
 
 def _written_ms(schedule: Schedule, now_ms: int) -> int:

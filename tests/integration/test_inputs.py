@@ -144,6 +144,7 @@ def test_counters_after_a_mixed_scenario(topics: Topics, start_scheduler: StartS
         topics.schedules,
         [(b"missed", b"missed", schedule_headers(time.time() - 5, topics.target))],
         partition=0,
+        written_s=time.time() - 10,  # in time: only the scheduler's absence makes it late
     )
     scheduler = start_scheduler()
     now = time.time()

@@ -26,6 +26,7 @@ def test_restart_fires_missed_schedules_first_in_due_order_and_only_once(
             (b"missed-1", b"missed-1", schedule_headers(now - 30, topics.target)),
         ],
         partition=0,
+        written_s=now - 60,  # in time: only the scheduler's absence makes them late
     )
     first = start_scheduler()
     fired = read_count(topics.bootstrap, topics.target, 4)
@@ -85,6 +86,7 @@ def test_update_written_between_trigger_and_tombstone_survives_a_restart(
         topics.schedules,
         [(b"race", b"v1", schedule_headers(time.time() - 5, topics.target))],
         partition=1,
+        written_s=time.time() - 10,
     )
     produce(
         topics.bootstrap,

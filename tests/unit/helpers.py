@@ -117,9 +117,12 @@ class Harness:
         headers: list[Header],
         topic: str = TOPIC,
         partition: int = 0,
+        written_ms: int | None = None,
     ) -> Record:
+        """``written_ms``: the record's timestamp, when not now (written before a restart)."""
         log = self.logs.setdefault((topic, partition), [])
-        rec = Record(topic, partition, len(log), key, value, headers, self.clock.now_ms())
+        at_ms = self.clock.now_ms() if written_ms is None else written_ms
+        rec = Record(topic, partition, len(log), key, value, headers, at_ms)
         log.append(rec)
         return rec
 
@@ -130,9 +133,11 @@ class Harness:
         value: bytes = b"payload",
         topic: str = TOPIC,
         partition: int = 0,
+        written_ms: int | None = None,
     ) -> int:
         """The user writes a schedule; returns its offset (its version)."""
-        return self.append(key, value, schedule_headers(due_ms), topic, partition).offset()
+        headers = schedule_headers(due_ms)
+        return self.append(key, value, headers, topic, partition, written_ms).offset()
 
     def delete(self, key: bytes, topic: str = TOPIC, partition: int = 0) -> int:
         return self.append(key, None, [], topic, partition).offset()

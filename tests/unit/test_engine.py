@@ -110,7 +110,7 @@ def test_missed_schedules_fire_first_in_due_time_order() -> None:
 
 def test_nothing_fires_during_a_load() -> None:
     h = Harness()
-    h.put(b"past", NOON - S)
+    h.put(b"past", NOON - S, written_ms=NOON - 2 * S)
     h.engine.assign("schedules", 0)
     h.read[("schedules", 0)] = 0
     h.consume()
@@ -119,6 +119,18 @@ def test_nothing_fires_during_a_load() -> None:
     assert h.engine.pending_count == 0  # a loading partition is not visible yet
     h.engine.finish_load("schedules", 0)
     assert fired_ids(h.tick()) == [b"past"]
+
+
+def test_a_load_rejects_what_was_past_when_written_as_a_live_read_does() -> None:
+    """Bug B8 fixed: found by a load or read live, a record gets the same decision."""
+    h = Harness()
+    h.put(b"late", NOON - 5 * S)  # written now: already past
+    h.put(b"in-time", NOON - 5 * S, written_ms=NOON - 10 * S)  # late only because we were
+    rejects = of_type(h.load(), Reject)
+    assert [r.record.key() for r in rejects] == [b"late"]  # type: ignore[attr-defined]
+    assert "past when written" in rejects[0].reason  # type: ignore[attr-defined]
+    assert fired_ids(h.tick()) == [b"in-time"]
+    assert h.counts[Event.INVALID] == 1
 
 
 def test_an_outdated_live_update_is_rejected_and_cancels_the_key() -> None:
@@ -180,9 +192,10 @@ def test_grace_interval(grace_s: int, due_offset_ms: int, fires: bool) -> None:
 )
 def test_since_window(since: int, missed: list[bytes], skipped: list[bytes]) -> None:
     h = Harness(since_delta_days=since)
-    h.put(b"last-week", NOON - 7 * DAY_MS)
-    h.put(b"yesterday", NOON - DAY_MS)
-    h.put(b"today", NOON - 11 * 3600 * S)
+    written = NOON - 8 * DAY_MS  # in time: only a restart makes them late
+    h.put(b"last-week", NOON - 7 * DAY_MS, written_ms=written)
+    h.put(b"yesterday", NOON - DAY_MS, written_ms=written)
+    h.put(b"today", NOON - 11 * 3600 * S, written_ms=written)
     h.put(b"tomorrow", NOON + DAY_MS)
     h.load()
     assert h.counts[Event.SKIPPED] == len(skipped)
@@ -195,8 +208,8 @@ def test_window_start_in_the_configured_timezone() -> None:
     # 2030-01-01T23:30Z is already 2030-01-02 00:30 in Paris (UTC+1)
     h = Harness(now_ms=NOON + 11 * 3600 * S + 1800 * S, timezone="Europe/Paris")
     assert h.engine.window_start_ms() == NOON + 11 * 3600 * S
-    h.put(b"paris-yesterday", NOON + 11 * 3600 * S - 1)
-    h.put(b"paris-today", NOON + 11 * 3600 * S)
+    h.put(b"paris-yesterday", NOON + 11 * 3600 * S - 1, written_ms=NOON)
+    h.put(b"paris-today", NOON + 11 * 3600 * S, written_ms=NOON)
     h.load()
     assert fired_ids(h.tick()) == [b"paris-today"]
     assert h.counts[Event.SKIPPED] == 1
@@ -218,7 +231,7 @@ def test_metrics_after_a_mixed_scenario() -> None:
     h = Harness()
     h.clock.set(NOON - 60 * S)
     h.put(b"cold", NOON - 5 * S)
-    h.put(b"old", NOON - DAY_MS)
+    h.put(b"old", NOON - DAY_MS, written_ms=NOON - 2 * DAY_MS)
     h.clock.set(NOON)
     h.load()
     h.put_invalid(b"bad")
@@ -242,7 +255,7 @@ def test_metrics_after_a_mixed_scenario() -> None:
 def test_own_tombstones_read_back_are_not_user_deletes() -> None:
     h = Harness()
     h.put_invalid(b"bad-cold")
-    h.put(b"missed", NOON - S)
+    h.put(b"missed", NOON - S, written_ms=NOON - 2 * S)
     h.load()
     h.tick()
     h.put_invalid(b"bad-live")
@@ -263,7 +276,7 @@ def test_own_tombstones_read_back_are_not_user_deletes() -> None:
 
 def test_a_revoke_drops_everything_and_a_reload_fires_once() -> None:
     h = Harness()
-    h.put(b"past", NOON - S)
+    h.put(b"past", NOON - S, written_ms=NOON - 2 * S)
     h.load()
     h.put(b"future", NOON + 5 * S)
     h.consume()
