@@ -8,7 +8,6 @@ waits for the broker's acknowledgement.
 from __future__ import annotations
 
 import threading
-import time
 
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
@@ -30,6 +29,9 @@ class ScheduleWriter:
                 "linger.ms": 0,
             }
         )
+        self._closing = threading.Event()
+        self._poller = threading.Thread(target=self._serve, name="api-writer", daemon=True)
+        self._poller.start()
 
     def write(
         self,
@@ -55,10 +57,7 @@ class ScheduleWriter:
             headers=headers,
             on_delivery=on_delivery,
         )
-        deadline = time.monotonic() + ACK_TIMEOUT_S
-        while not done.is_set() and time.monotonic() < deadline:
-            self._producer.poll(0.05)
-        if not outcome:
+        if not done.wait(ACK_TIMEOUT_S):
             raise KafkaException(KafkaError(KafkaError._TIMED_OUT, "no acknowledgement"))
         result = outcome[0]
         if isinstance(result, KafkaError):
@@ -72,3 +71,12 @@ class ScheduleWriter:
 
     def close(self) -> None:
         self._producer.flush(ACK_TIMEOUT_S)
+        self._closing.set()
+        self._poller.join()
+
+    def _serve(self) -> None:
+        """Runs the delivery callbacks as soon as they come, for every waiting request: a
+        request that polled for its own report waited out the poll's timeout whenever
+        another request's poll had served it."""
+        while not self._closing.is_set():
+            self._producer.poll(0.1)
