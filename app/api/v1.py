@@ -143,8 +143,8 @@ def replace_schedule(
     if body.id is not None and body.id != schedule_id:
         raise RequestValidationError([_error("id", "differs from the id in the path")])
     backend = backend_of(request)
-    held = _find(request, schedule_id, local=False, strict=False)
     topic, key, value, headers = _to_record(backend, schedule_id, body)
+    held = _find(request, schedule_id, local=False, strict=False)
     written = _write(backend, topic, key, value, headers, _partition(held, topic))
     response.status_code = 200 if held is not None else 201
     return _written(schedule_id, body, topic, value, headers, written)
