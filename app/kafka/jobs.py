@@ -12,7 +12,7 @@ from typing import Literal
 
 from confluent_kafka import KafkaError
 
-from app.engine import Action, Fire, Reject, Rewrite, Schedule, Tombstone
+from app.engine import Action, Fire, Reject, Rewrite, Schedule
 from app.engine.schedule import ERROR, TOMBSTONE_OF, Header, output_headers, rewrite_headers
 
 
@@ -60,20 +60,13 @@ class Job:
         return [out for out in self.then if out.error is not None]
 
 
-def tombstone_out(tombstone: Tombstone) -> Out:
-    return Out(
-        tombstone.topic,
-        tombstone.key,
-        None,
-        [(TOMBSTONE_OF, str(tombstone.version).encode())],
-        partition=tombstone.partition,
-    )
+def tombstone_out(topic: str, partition: int, key: bytes, version: int) -> Out:
+    """The scheduler's tombstone of ``version`` of ``key`` (see ``PartitionState``)."""
+    return Out(topic, key, None, [(TOMBSTONE_OF, b"%d" % version)], partition=partition)
 
 
 def _tombstone_of(schedule: Schedule) -> Out:
-    return tombstone_out(
-        Tombstone(schedule.topic, schedule.partition, schedule.id, schedule.version)
-    )
+    return tombstone_out(schedule.topic, schedule.partition, schedule.id, schedule.version)
 
 
 def job_for(work: Work, history_topic: str, dead_letter_topic: str) -> Job | None:
@@ -111,7 +104,7 @@ def job_for(work: Work, history_topic: str, dead_letter_topic: str) -> Job | Non
         key, topic, partition = record.key(), record.topic() or "", record.partition() or 0
         if key is None:
             return None
-        tombstone = tombstone_out(Tombstone(topic, partition, key, record.offset() or 0))
+        tombstone = tombstone_out(topic, partition, key, record.offset() or 0)
         if not dead_letter_topic:
             return Job(work, first=[tombstone], source=(topic, partition))
         raw = record.headers()
@@ -132,4 +125,5 @@ def job_for(work: Work, history_topic: str, dead_letter_topic: str) -> Job | Non
             timestamp_ms=schedule.timestamp_ms,
         )
         return Job(work, first=[rewrite], source=(schedule.topic, schedule.partition))
-    return Job(work, first=[tombstone_out(work)], source=(work.topic, work.partition))
+    tombstone = tombstone_out(work.topic, work.partition, work.key, work.version)
+    return Job(work, first=[tombstone], source=(work.topic, work.partition))
