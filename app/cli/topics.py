@@ -9,16 +9,14 @@ only limits how many instances share the work, so it is reported and accepted.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Mapping
 
-from confluent_kafka import KafkaError, KafkaException
+from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.admin._config import ConfigResource
-from confluent_kafka.cimpl import NewTopic
 
 from app.cli.common import LIBRDKAFKA, Commands, Failed, UsageError, add_command, connection
 from app.config import Settings
-from app.kafka.admin import SCHEDULES_TOPIC_CONFIG
+from app.kafka.admin import SCHEDULES_TOPIC_CONFIG, create_missing, scheduler_topics
 
 TIMEOUT_S = 30.0
 EXAMPLES = """\
@@ -69,12 +67,10 @@ def run_init(args: argparse.Namespace, service: Settings) -> int:
         raise UsageError(f"--partitions must be 1 or more, got {args.partitions}")
     topics = args.schedules_topics or ",".join(settings.schedules_topics)
     history = args.history_topic or settings.history_topic
-    wanted: dict[str, Mapping[str, str]] = {
-        name.strip(): SCHEDULES_TOPIC_CONFIG for name in topics.split(",") if name.strip()
-    }
-    if history in wanted:
+    schedules = [name.strip() for name in topics.split(",") if name.strip()]
+    if history in schedules:
         raise UsageError(f"the history topic {history!r} is also a schedules topic")
-    wanted[history] = {}
+    wanted = scheduler_topics(schedules, history)
     admin = AdminClient(settings.admin_config(), logger=LIBRDKAFKA)
     created = _create(admin, wanted, args.partitions, args.replication_factor)
     problems = _check(admin, [n for n in wanted if n not in created], history, args.partitions)
@@ -96,25 +92,13 @@ def _existing(admin: AdminClient) -> dict[str, int]:
 
 
 def _create(
-    admin: AdminClient, wanted: dict[str, Mapping[str, str]], partitions: int, replication: int
+    admin: AdminClient, wanted: dict[str, dict[str, str]], partitions: int, replication: int
 ) -> set[str]:
-    existing = _existing(admin)
-    new = [
-        NewTopic(name, partitions, replication, config=dict(config))
-        for name, config in wanted.items()
-        if name not in existing
-    ]
-    if not new:
-        return set()
-    created = set()
-    for name, future in admin.create_topics(new, operation_timeout=TIMEOUT_S).items():
-        try:
-            future.result(TIMEOUT_S)
-        except KafkaException as error:
-            if error.args[0].code() == KafkaError.TOPIC_ALREADY_EXISTS:
-                continue  # created meanwhile by someone else: checked like any other
-            raise Failed(f"cannot create {name}: {error.args[0].str()}") from error
-        created.add(name)
+    try:
+        created = create_missing(admin, wanted, partitions, replication)
+    except KafkaException as error:
+        raise Failed(f"cannot create the topics: {error.args[0].str()}") from error
+    for name in sorted(created):
         settings = [f"{key}={value}" for key, value in wanted[name].items()]
         print(f"created {name}: " + ", ".join([f"{partitions} partitions", *settings]))
     return created
